@@ -1,0 +1,67 @@
+// Link actions → lines of one `ip -batch`, each line remembering which work
+// keys it serves so a failure lands on the right binding. Pure.
+import type { LinkAction, LinkSettings, WorkKey } from '../reconcile/actions.js';
+import type { OwnershipConfig } from '../reconcile/ownership.js';
+
+export interface IpBatch {
+  lines: string[];
+  /** lines[i] is done for keysOfLine[i]. */
+  keysOfLine: WorkKey[][];
+}
+
+function settingsArgs(s: LinkSettings): string[] {
+  const args: string[] = [];
+  if (s.group !== undefined) args.push('group', String(s.group));
+  if (s.alias !== undefined) args.push('alias', s.alias);
+  if (s.mac !== undefined) args.push('address', s.mac);
+  if (s.mtu !== undefined) args.push('mtu', String(s.mtu));
+  if (s.master === null) args.push('nomaster');
+  else if (s.master !== undefined) args.push('master', s.master);
+  if (s.up !== undefined) args.push(s.up ? 'up' : 'down');
+  if (s.macvtapMode !== undefined) args.push('type', 'macvtap', 'mode', s.macvtapMode);
+  return args;
+}
+
+export function renderIpBatch(actions: readonly LinkAction[], ownership: OwnershipConfig): IpBatch {
+  const batch: IpBatch = { lines: [], keysOfLine: [] };
+  const add = (keys: WorkKey[], ...words: string[]) => {
+    batch.lines.push(words.join(' '));
+    batch.keysOfLine.push(keys);
+  };
+  // Deletes go in bulk: move every doomed link into one group, delete the
+  // group in a single request (one RCU grace period instead of one per link).
+  const deletes = actions.filter((a) => a.op === 'delete-link');
+  for (const d of deletes) add([d.key], 'link', 'set', 'dev', d.name, 'group', String(ownership.doomedGroup));
+  if (deletes.length > 0) add([...new Set(deletes.map((d) => d.key))], 'link', 'del', 'group', String(ownership.doomedGroup));
+
+  for (const a of actions) {
+    switch (a.op) {
+      case 'delete-link':
+        break;
+      case 'create-bridge': {
+        const opts = ['forward_delay', '0', 'stp_state', '0', ...(a.perPort ? ['ageing_time', '0'] : [])];
+        add([a.key], 'link', 'add', 'name', a.name, 'group', String(a.group), 'type', 'bridge', ...opts);
+        // No IPv6 link-local address on a bridge that only switches frames.
+        add([a.key], 'link', 'set', 'dev', a.name, 'alias', a.alias, 'addrgenmode', 'none', 'up');
+        break;
+      }
+      case 'create-tap':
+        add([a.key], 'tuntap', 'add', 'dev', a.name, 'mode', 'tap');
+        break;
+      case 'create-veth': {
+        const mtu = a.mtu === undefined ? [] : ['mtu', String(a.mtu)];
+        add([a.key], 'link', 'add', 'name', a.name, 'group', String(a.group), ...mtu, 'type', 'veth', 'peer', 'name', a.peer, 'group', String(a.group), ...mtu);
+        break;
+      }
+      case 'create-macvtap': {
+        const mtu = a.mtu === undefined ? [] : ['mtu', String(a.mtu)];
+        add([a.key], 'link', 'add', 'link', a.lower, 'name', a.name, 'address', a.mac, 'group', String(a.group), ...mtu, 'type', 'macvtap', 'mode', a.mode);
+        break;
+      }
+      case 'set-link':
+        add([a.key], 'link', 'set', 'dev', a.name, ...settingsArgs(a.settings));
+        break;
+    }
+  }
+  return batch;
+}

@@ -1,0 +1,48 @@
+// vifd's command line (design.md §5).
+import { runCommand } from './run-command.js';
+import { planCommand } from './plan-command.js';
+import { statusCommand } from './status-command.js';
+import { validateCommand } from './validate-command.js';
+import { schemaCommand } from './schema-command.js';
+import { UsageError } from './args.js';
+
+export const USAGE = `usage:
+  vifd run      --desired-dir DIR --state-dir DIR [--netns NAME] [--resync-seconds N]
+  vifd validate FILE...
+  vifd plan     --desired-dir DIR [--netns NAME] [--state-dir DIR]
+  vifd status   [--state-dir DIR] [--json]
+  vifd schema   (prints the PortBinding JSON Schema)`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'run':
+        return await runCommand(rest);
+      case 'validate':
+        return await validateCommand(rest);
+      case 'plan':
+        return await planCommand(rest);
+      case 'status':
+        return await statusCommand(rest);
+      case 'schema':
+        return schemaCommand();
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        process.stdout.write(USAGE + '\n');
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command ${command}`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`vifd: ${error.message}\n${USAGE}\n`);
+      return 2;
+    }
+    const code = (error as { code?: unknown }).code;
+    process.stderr.write(`vifd: ${error instanceof Error ? error.message : String(error)}${typeof code === 'string' ? ` [${code}]` : ''}\n`);
+    return 1;
+  }
+}

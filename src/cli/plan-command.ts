@@ -1,0 +1,42 @@
+// vifd plan: what `run` would change right now. Reads the desired directory
+// and the host once; changes nothing.
+import { DesiredStore } from '../desired/store.js';
+import { LinuxHost } from '../host/host.js';
+import { assertNetnsExists } from '../daemon.js';
+import { describeAction } from '../reconcile/actions.js';
+import { DEFAULT_OWNERSHIP } from '../reconcile/ownership.js';
+import { allKeys, planRound } from '../reconcile/plan.js';
+import { IntentJournal } from '../state/intent-journal.js';
+import { listDocumentPaths, loadFiles } from '../sources/load-files.js';
+import { DEFAULT_DESIRED_DIR, parse } from './args.js';
+
+export async function planCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    'desired-dir': { type: 'string', default: DEFAULT_DESIRED_DIR },
+    'state-dir': { type: 'string' },
+    netns: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  });
+  await assertNetnsExists(values.netns);
+  const store = new DesiredStore();
+  const report = await loadFiles(await listDocumentPaths(values['desired-dir']), store);
+  const host = new LinuxHost(values.netns, DEFAULT_OWNERSHIP);
+  const snapshot = await host.snapshot();
+  const adoptable = values['state-dir'] ? (await new IntentJournal(values['state-dir']).pending()).names : new Set<string>();
+  const context = { desired: store.view(), ownership: DEFAULT_OWNERSHIP, adoptable };
+  const plan = planRound(allKeys(snapshot, context), snapshot, context);
+  const outcomes = [...plan.outcomes].filter(([, o]) => o.state !== 'converged');
+  if (values.json) {
+    process.stdout.write(JSON.stringify({ actions: plan.linkActions, outcomes: Object.fromEntries(outcomes), invalid: report.invalid }, null, 2) + '\n');
+    return 0;
+  }
+  for (const { source, problems } of report.invalid) {
+    for (const p of problems) process.stdout.write(`invalid ${source}: ${p.path}: ${p.message}\n`);
+  }
+  for (const action of plan.linkActions) process.stdout.write(`${action.key}: ${describeAction(action)}\n`);
+  for (const [key, outcome] of outcomes) {
+    if (outcome.state === 'conflict' || outcome.state === 'blocked') process.stdout.write(`${key}: ${outcome.state}: ${outcome.message ?? ''}\n`);
+  }
+  process.stdout.write(`${plan.linkActions.length} action(s); ${store.view().bindings.size} binding(s) desired\n`);
+  return 0;
+}

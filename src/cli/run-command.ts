@@ -1,0 +1,35 @@
+// vifd run: the daemon. SIGTERM/SIGINT finish the round in flight, write
+// status and exit 0; nothing is torn down.
+import { startDaemon } from '../daemon.js';
+import { createLogger } from '../log.js';
+import { DEFAULT_DESIRED_DIR, DEFAULT_STATE_DIR, parse, UsageError } from './args.js';
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    'desired-dir': { type: 'string', default: DEFAULT_DESIRED_DIR },
+    'state-dir': { type: 'string', default: DEFAULT_STATE_DIR },
+    netns: { type: 'string' },
+    'resync-seconds': { type: 'string', default: '60' },
+  });
+  const resync = Number(values['resync-seconds']);
+  if (!Number.isFinite(resync) || resync <= 0) throw new UsageError('--resync-seconds must be a positive number');
+  const logger = createLogger();
+  const daemon = await startDaemon({
+    desiredDir: values['desired-dir'],
+    stateDir: values['state-dir'],
+    netns: values.netns,
+    resyncMs: resync * 1000,
+    logger,
+  });
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, 'stopping: finishing work in flight');
+      resolve();
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+  await daemon.stop();
+  logger.info('stopped');
+  return 0;
+}

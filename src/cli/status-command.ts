@@ -1,0 +1,30 @@
+// vifd status: the per-binding status a running (or stopped) vifd recorded.
+import { StatusStore } from '../state/status-store.js';
+import type { BindingStatus } from '../reconcile/status.js';
+import { DEFAULT_STATE_DIR, parse } from './args.js';
+
+export function statusTable(statuses: readonly BindingStatus[]): string {
+  const rows = statuses.map((s) => [s.port, s.type ?? '-', s.phase, String(s.attempts), s.devices.map((d) => d.name).join(',') || '-', s.message]);
+  const header = ['PORT', 'TYPE', 'PHASE', 'ATTEMPTS', 'DEVICES', 'MESSAGE'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (i === 5 ? 0 : r[i]!.length))));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 5 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+export async function statusCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    'state-dir': { type: 'string', default: DEFAULT_STATE_DIR },
+    json: { type: 'boolean', default: false },
+  });
+  const { statuses, corrupt } = await new StatusStore(values['state-dir']).readAll();
+  if (values.json) {
+    process.stdout.write(JSON.stringify(statuses, null, 2) + '\n');
+  } else {
+    process.stdout.write(statusTable(statuses) + '\n');
+    const byPhase = new Map<string, number>();
+    for (const s of statuses) byPhase.set(s.phase, (byPhase.get(s.phase) ?? 0) + 1);
+    process.stdout.write(`${statuses.length} binding(s): ${[...byPhase].map(([p, n]) => `${n} ${p}`).join(', ') || 'none'}\n`);
+  }
+  for (const name of corrupt) process.stderr.write(`vifd: corrupt status file ${name} skipped\n`);
+  return 0;
+}

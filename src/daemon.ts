@@ -1,0 +1,83 @@
+// `vifd run`: wires sources, observer, reconciler and state together.
+import { mkdir, access } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import { DesiredStore } from './desired/store.js';
+import { LinuxHost } from './host/host.js';
+import { LinkMonitor } from './host/link-monitor.js';
+import { DEFAULT_OWNERSHIP } from './reconcile/ownership.js';
+import { Reconciler } from './reconcile/reconciler.js';
+import { DirectorySource } from './sources/directory-source.js';
+import { IntentJournal } from './state/intent-journal.js';
+import { lockStateDir } from './state/lock.js';
+import { StatusStore } from './state/status-store.js';
+
+export interface DaemonOptions {
+  desiredDir: string;
+  stateDir: string;
+  netns: string | undefined;
+  resyncMs: number;
+  logger: Logger;
+}
+
+export class NetnsMissingError extends Error {
+  readonly code = 'NETNS_MISSING';
+  constructor(readonly netns: string) {
+    super(`network namespace ${netns} does not exist (ip netns add ${netns})`);
+    this.name = 'NetnsMissingError';
+  }
+}
+
+export async function assertNetnsExists(netns: string | undefined): Promise<void> {
+  if (netns === undefined) return;
+  try {
+    await access(`/run/netns/${netns}`);
+  } catch (cause) {
+    throw new NetnsMissingError(netns);
+  }
+}
+
+export interface RunningDaemon {
+  reconciler: Reconciler;
+  store: DesiredStore;
+  stop(): Promise<void>;
+}
+
+export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
+  const { logger } = o;
+  await assertNetnsExists(o.netns);
+  await mkdir(o.stateDir, { recursive: true });
+  await mkdir(o.desiredDir, { recursive: true });
+  const lock = await lockStateDir(o.stateDir);
+  const ownership = DEFAULT_OWNERSHIP;
+  const store = new DesiredStore();
+  const statusStore = new StatusStore(o.stateDir);
+  await statusStore.init();
+  const reconciler = new Reconciler({
+    host: new LinuxHost(o.netns, ownership),
+    store,
+    statusStore,
+    journal: new IntentJournal(o.stateDir),
+    ownership,
+    logger,
+    options: { resyncMs: o.resyncMs },
+  });
+  await reconciler.restore();
+  const source = new DirectorySource({ dir: o.desiredDir, store, logger, onChange: (ports) => reconciler.desiredChanged(ports) });
+  const started = Date.now();
+  await source.start();
+  logger.info({ dir: o.desiredDir, documents: store.sourceIds().length, ms: Date.now() - started }, 'desired directory loaded');
+  const monitor = new LinkMonitor(o.netns, (names) => reconciler.linksChanged(names), logger);
+  monitor.start();
+  await reconciler.startResync();
+  logger.info({ netns: o.netns ?? '(host)', stateDir: o.stateDir }, 'vifd running');
+  return {
+    reconciler,
+    store,
+    async stop() {
+      monitor.stop();
+      await source.stop();
+      await reconciler.stop(); // lets the round in flight finish and record status
+      await lock.release();
+    },
+  };
+}

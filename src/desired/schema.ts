@@ -1,0 +1,92 @@
+// PortBinding v1 (design.md §2) as zod schemas. Strict objects everywhere, so
+// a typo in a field name is an error rather than a silently ignored field.
+import { z } from 'zod';
+import { ifnameProblem } from './names.js';
+
+export const API_VERSION = 'vifd/v1';
+
+const uuid = z
+  .string()
+  .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/u, 'must be a UUID')
+  .transform((s) => s.toLowerCase());
+
+const ifname = z.string().superRefine((value, ctx) => {
+  const problem = ifnameProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: `not a valid interface name: ${problem}` });
+});
+
+const mac = z
+  .string()
+  .regex(/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/u, 'must be a MAC address like fa:16:3e:5d:12:7a')
+  .transform((s) => s.toLowerCase())
+  .refine((s) => (parseInt(s.slice(0, 2), 16) & 1) === 0, 'must be a unicast MAC (multicast bit set)')
+  .refine((s) => s !== '00:00:00:00:00:00', 'must not be all zeros');
+
+export const BridgeVifSchema = z.strictObject({
+  type: z.literal('bridge'),
+  bridge: ifname,
+  tap: ifname.optional(),
+});
+
+export const OvsVifSchema = z.strictObject({
+  type: z.literal('ovs'),
+  bridge: ifname,
+  tap: ifname.optional(),
+  hybrid: z.boolean().optional(),
+  datapathType: z.enum(['system', 'netdev']).optional(),
+  profile: z.strictObject({
+    interfaceId: uuid.optional(),
+    profileId: z.string().min(1).max(255).optional(),
+  }),
+});
+
+export const QbgVifSchema = z.strictObject({
+  type: z.literal('802.1qbg'),
+  device: ifname,
+  macvtap: ifname.optional(),
+  mode: z.enum(['vepa', 'bridge', 'private']).optional(),
+  profile: z.strictObject({
+    managerId: z.number().int().min(1).max(255),
+    typeId: z.number().int().min(0).max(16777215),
+    typeIdVersion: z.number().int().min(0).max(255),
+    instanceId: uuid,
+  }),
+});
+
+export const QbhVifSchema = z.strictObject({
+  type: z.literal('802.1qbh'),
+  device: ifname,
+  macvtap: ifname.optional(),
+  mode: z.enum(['passthrough', 'private', 'vepa', 'bridge']).optional(),
+  profile: z.strictObject({
+    profileId: z.string().min(1).max(39),
+  }),
+});
+
+export const VifSchema = z.discriminatedUnion('type', [BridgeVifSchema, OvsVifSchema, QbgVifSchema, QbhVifSchema]);
+
+export const PortBindingSchema = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal('PortBinding'),
+  port: uuid,
+  instance: uuid.optional(),
+  mac,
+  mtu: z.number().int().min(68).max(65535).optional(),
+  vif: VifSchema,
+});
+
+export const PortBindingListSchema = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal('PortBindingList'),
+  items: z.array(PortBindingSchema),
+});
+
+export const DocumentSchema = z.discriminatedUnion('kind', [PortBindingSchema, PortBindingListSchema]);
+
+export type PortBinding = z.output<typeof PortBindingSchema>;
+export type Vif = PortBinding['vif'];
+export type BridgeVif = z.output<typeof BridgeVifSchema>;
+export type OvsVif = z.output<typeof OvsVifSchema>;
+export type QbgVif = z.output<typeof QbgVifSchema>;
+export type QbhVif = z.output<typeof QbhVifSchema>;
+export type VifType = Vif['type'];

@@ -1,0 +1,126 @@
+// A PortBinding resolved into the devices it needs on the host: names filled
+// in with their defaults, per-type defaults applied. Pure.
+import { defaultDeviceName, tapMacFor } from './names.js';
+import type { PortBinding, QbgVif, QbhVif } from './schema.js';
+
+/** A kernel link that belongs to exactly one binding. */
+export type DesiredPortLink =
+  | { kind: 'tap'; name: string; mac: string; mtu?: number; master?: string }
+  | { kind: 'bridge'; name: string; mtu?: number; /** per-port qbr: STP off, no ageing */ perPort: true }
+  | { kind: 'veth'; name: string; peer: string; mtu?: number; master?: string }
+  | { kind: 'macvtap'; name: string; lower: string; mode: string; mac: string; mtu?: number; /** up only once associated */ upWhenAssociated: true };
+
+export interface DesiredOvsPort {
+  bridge: string;
+  /** Port and Interface name (the tap, or qvo in the hybrid form). */
+  name: string;
+  datapathType?: 'system' | 'netdev';
+  /** Interface external_ids that OVS-based agents read. */
+  externalIds: Record<string, string>;
+}
+
+export type DesiredAssociation =
+  | { kind: '802.1qbg'; uplink: string; macvtap: string; mac: string; profile: QbgVif['profile'] }
+  | { kind: '802.1qbh'; uplink: string; macvtap: string; mac: string; instance?: string; profile: QbhVif['profile'] };
+
+export interface BindingSpec {
+  port: string;
+  binding: PortBinding;
+  /** Per-port links, in creation order. */
+  links: DesiredPortLink[];
+  /** A shared Linux bridge the binding plugs into (bridge type). */
+  sharedBridge?: string;
+  ovsPort?: DesiredOvsPort;
+  association?: DesiredAssociation;
+  /** The device the hypervisor opens (libvirt <target dev>). */
+  targetDev: string;
+  /** Names this binding claims for itself alone. */
+  exclusiveNames: string[];
+  /** Names it shares with other bindings (bridges). */
+  sharedNames: string[];
+}
+
+function ovsExternalIds(binding: PortBinding, interfaceId: string, profileId: string | undefined): Record<string, string> {
+  const ids: Record<string, string> = {
+    'iface-id': interfaceId,
+    'iface-status': 'active',
+    'attached-mac': binding.mac,
+  };
+  if (binding.instance) ids['vm-uuid'] = binding.instance;
+  if (profileId) ids['vifd-profile-id'] = profileId;
+  return ids;
+}
+
+export function resolveSpec(binding: PortBinding): BindingSpec {
+  const { port, mac, mtu, vif } = binding;
+  const m = mtu === undefined ? {} : { mtu };
+  switch (vif.type) {
+    case 'bridge': {
+      const tap = vif.tap ?? defaultDeviceName('tap', port);
+      return {
+        port,
+        binding,
+        links: [{ kind: 'tap', name: tap, mac: tapMacFor(mac), ...m, master: vif.bridge }],
+        sharedBridge: vif.bridge,
+        targetDev: tap,
+        exclusiveNames: [tap],
+        sharedNames: [vif.bridge],
+      };
+    }
+    case 'ovs': {
+      const tap = vif.tap ?? defaultDeviceName('tap', port);
+      const externalIds = ovsExternalIds(binding, vif.profile.interfaceId ?? port, vif.profile.profileId);
+      const dp = vif.datapathType === undefined ? {} : { datapathType: vif.datapathType };
+      if (!vif.hybrid) {
+        return {
+          port,
+          binding,
+          links: [{ kind: 'tap', name: tap, mac: tapMacFor(mac), ...m }],
+          ovsPort: { bridge: vif.bridge, name: tap, ...dp, externalIds },
+          targetDev: tap,
+          exclusiveNames: [tap],
+          sharedNames: [vif.bridge],
+        };
+      }
+      const qbr = defaultDeviceName('qbr', port);
+      const qvb = defaultDeviceName('qvb', port);
+      const qvo = defaultDeviceName('qvo', port);
+      return {
+        port,
+        binding,
+        links: [
+          { kind: 'bridge', name: qbr, perPort: true },
+          { kind: 'veth', name: qvb, peer: qvo, ...m, master: qbr },
+          { kind: 'tap', name: tap, mac: tapMacFor(mac), ...m, master: qbr },
+        ],
+        ovsPort: { bridge: vif.bridge, name: qvo, ...dp, externalIds },
+        targetDev: tap,
+        exclusiveNames: [tap, qbr, qvb, qvo],
+        sharedNames: [vif.bridge],
+      };
+    }
+    case '802.1qbg':
+    case '802.1qbh': {
+      const name = vif.macvtap ?? defaultDeviceName('mvt', port);
+      const mode = vif.mode ?? (vif.type === '802.1qbg' ? 'vepa' : 'passthrough');
+      const association: DesiredAssociation =
+        vif.type === '802.1qbg'
+          ? { kind: '802.1qbg', uplink: vif.device, macvtap: name, mac, profile: vif.profile }
+          : { kind: '802.1qbh', uplink: vif.device, macvtap: name, mac, ...(binding.instance ? { instance: binding.instance } : {}), profile: vif.profile };
+      return {
+        port,
+        binding,
+        links: [{ kind: 'macvtap', name, lower: vif.device, mode, mac, ...m, upWhenAssociated: true }],
+        association,
+        targetDev: name,
+        exclusiveNames: [name],
+        sharedNames: [],
+      };
+    }
+  }
+}
+
+/** ip prints macvtap passthrough mode as "passthru". */
+export function ipMacvtapMode(mode: string): string {
+  return mode === 'passthrough' ? 'passthru' : mode;
+}

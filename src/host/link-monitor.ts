@@ -1,0 +1,55 @@
+// Kernel link events for the managed namespace (`ip monitor link`), turned
+// into link names. Restarted with backoff if the monitor process dies.
+import { execa, type ResultPromise } from 'execa';
+import { createInterface } from 'node:readline';
+import type { Logger } from 'pino';
+
+/** `3: tap0: <...>`, `Deleted 3: tap0@if4: <...>`. iproute2 6.1 has no JSON here. */
+export function linkNameOfMonitorLine(line: string): string | undefined {
+  const match = /^(?:Deleted )?\d+: ([^:@\s]+)(?:@[^:\s]+)?:/u.exec(line.trim());
+  return match?.[1];
+}
+
+export class LinkMonitor {
+  private child: ResultPromise | undefined;
+  private stopped = false;
+  private restarts = 0;
+
+  constructor(
+    private readonly netns: string | undefined,
+    private readonly onNames: (names: string[]) => void,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    if (this.stopped) return;
+    const args = this.netns ? ['-n', this.netns, 'monitor', 'link'] : ['monitor', 'link'];
+    const child = execa('ip', args, { reject: false, stdin: 'ignore', stderr: 'ignore', buffer: false });
+    this.child = child;
+    const lines = createInterface({ input: child.stdout! });
+    let pending = new Set<string>();
+    let flush: NodeJS.Immediate | undefined;
+    lines.on('line', (line) => {
+      const name = linkNameOfMonitorLine(line);
+      if (!name) return;
+      pending.add(name);
+      flush ??= setImmediate(() => {
+        flush = undefined;
+        const names = [...pending];
+        pending = new Set();
+        this.onNames(names);
+      });
+    });
+    void child.then(() => {
+      if (this.stopped) return;
+      const delay = Math.min(5000, 100 * 2 ** Math.min(this.restarts++, 6));
+      this.logger.warn({ delayMs: delay }, 'ip monitor exited; restarting');
+      setTimeout(() => this.start(), delay).unref();
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.child?.kill();
+  }
+}

@@ -1,0 +1,40 @@
+// Typed plain data for what the kernel reports about links. Pure.
+
+export type LinkKind = 'bridge' | 'tap' | 'tun' | 'veth' | 'macvtap' | 'macvlan' | 'other';
+
+export interface ObservedLink {
+  ifindex: number;
+  name: string;
+  kind: LinkKind;
+  /** Raw `info_kind` (e.g. "openvswitch", "vxlan"), for messages. */
+  rawKind: string | undefined;
+  mtu: number;
+  mac: string | undefined;
+  /** Administratively up (IFF_UP), independent of carrier. */
+  up: boolean;
+  master: string | undefined;
+  /** Netdev group number; NaN when ip printed a name we cannot map. */
+  group: number;
+  alias: string | undefined;
+  /** veth: the peer's name; macvtap/macvlan: the lower device's name. */
+  link: string | undefined;
+  /** macvtap/macvlan mode as ip prints it (vepa, bridge, private, passthru, source). */
+  macvtapMode: string | undefined;
+  /** tun/tap: persistent (survives the closing of its last fd). */
+  persistent: boolean | undefined;
+}
+
+export interface LinkSnapshot {
+  links: ReadonlyMap<string, ObservedLink>;
+}
+
+export function emptyLinkSnapshot(): LinkSnapshot {
+  return { links: new Map() };
+}
+
+/** Names of the links enslaved to `bridge`. */
+export function slavesOf(snapshot: LinkSnapshot, bridge: string): ObservedLink[] {
+  const out: ObservedLink[] = [];
+  for (const link of snapshot.links.values()) if (link.master === bridge) out.push(link);
+  return out;
+}

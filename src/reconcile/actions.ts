@@ -1,0 +1,54 @@
+// Planned host changes: plain data produced by the planner and executed by the
+// actuators. Every action names the work-queue key it is done for, so a
+// failure is reported on the right binding.
+
+/** A key of the work queue: a port UUID, or `link:<name>` for a link vifd
+ * owns that belongs to no port (a shared bridge, a half-made device). */
+export type WorkKey = string;
+
+const LINK_KEY_PREFIX = 'link:';
+export const linkKey = (name: string): WorkKey => LINK_KEY_PREFIX + name;
+export const linkNameOfKey = (key: WorkKey): string | undefined =>
+  key.startsWith(LINK_KEY_PREFIX) ? key.slice(LINK_KEY_PREFIX.length) : undefined;
+
+export interface LinkSettings {
+  group?: number;
+  alias?: string;
+  mac?: string;
+  mtu?: number;
+  /** A bridge to enslave to, or null to release from any. */
+  master?: string | null;
+  up?: boolean;
+  /** macvtap/macvlan mode, as ip spells it. */
+  macvtapMode?: string;
+}
+
+export type LinkAction =
+  | { op: 'create-bridge'; key: WorkKey; name: string; group: number; alias: string; perPort: boolean }
+  | { op: 'create-tap'; key: WorkKey; name: string }
+  | { op: 'create-veth'; key: WorkKey; name: string; peer: string; group: number; alias: string; mtu?: number }
+  | { op: 'create-macvtap'; key: WorkKey; name: string; lower: string; mode: string; mac: string; group: number; alias: string; mtu?: number }
+  | { op: 'set-link'; key: WorkKey; name: string; settings: LinkSettings; why: string }
+  | { op: 'delete-link'; key: WorkKey; name: string; why: string };
+
+export type Action = LinkAction;
+
+export function describeAction(action: Action): string {
+  switch (action.op) {
+    case 'create-bridge':
+      return `create ${action.perPort ? 'per-port ' : ''}bridge ${action.name}`;
+    case 'create-tap':
+      return `create tap ${action.name}`;
+    case 'create-veth':
+      return `create veth ${action.name} <-> ${action.peer}`;
+    case 'create-macvtap':
+      return `create macvtap ${action.name} on ${action.lower} mode ${action.mode}`;
+    case 'set-link': {
+      const s = action.settings;
+      const parts = Object.entries(s).map(([k, v]) => `${k}=${v === null ? 'none' : String(v)}`);
+      return `set ${action.name} ${parts.join(' ')} (${action.why})`;
+    }
+    case 'delete-link':
+      return `delete ${action.name} (${action.why})`;
+  }
+}

@@ -1,0 +1,231 @@
+// The controller: sources and host events only enqueue keys; each round
+// re-reads the desired state, takes a fresh snapshot, plans, acts in one
+// batch, verifies with another snapshot and records status per binding.
+import type { Logger } from 'pino';
+import type { DesiredStore } from '../desired/store.js';
+import type { Host, HostSnapshot } from '../host/host.js';
+import type { StatusStore } from '../state/status-store.js';
+import type { IntentJournal } from '../state/intent-journal.js';
+import { linkKey, linkNameOfKey, type WorkKey } from './actions.js';
+import { ownerOf, type OwnershipConfig } from './ownership.js';
+import { allKeys, createdNames, planRound, type PlanContext } from './plan.js';
+import { phaseOf } from './phase.js';
+import { buildStatus, sameStatus, type BindingStatus, type Phase } from './status.js';
+import { WorkQueue, type RoundResult } from './work-queue.js';
+
+export interface ReconcilerOptions {
+  resyncMs: number;
+  maxBatch?: number;
+  roundsPerSecond?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+export interface ReconcilerDeps {
+  host: Host;
+  store: DesiredStore;
+  statusStore: StatusStore;
+  journal: IntentJournal;
+  ownership: OwnershipConfig;
+  logger: Logger;
+  options: ReconcilerOptions;
+}
+
+export class Reconciler {
+  readonly queue: WorkQueue;
+  private readonly statuses = new Map<string, BindingStatus>();
+  private readonly attempts = new Map<string, number>();
+  private adoptable = new Set<string>();
+  private lastSnapshot: HostSnapshot | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private rounds = 0;
+  private firstResyncDone = false;
+
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.queue = new WorkQueue({
+      process: (keys) => this.round(keys),
+      ...(deps.options.maxBatch ? { maxBatch: deps.options.maxBatch } : {}),
+      ...(deps.options.roundsPerSecond ? { roundsPerSecond: deps.options.roundsPerSecond } : {}),
+      ...(deps.options.baseDelayMs ? { baseDelayMs: deps.options.baseDelayMs } : {}),
+      ...(deps.options.maxDelayMs ? { maxDelayMs: deps.options.maxDelayMs } : {}),
+      onError: (error, keys) => deps.logger.error({ err: error, keys: keys.length }, 'reconcile round failed'),
+    });
+  }
+
+  /** Loads what a previous run left (statuses, intent journal). Call before
+   * sources start, so their first keys see it. */
+  async restore(): Promise<void> {
+    const { statuses, corrupt } = await this.deps.statusStore.readAll();
+    for (const status of statuses) this.statuses.set(status.port, status);
+    for (const name of corrupt) this.deps.logger.warn({ file: name }, 'corrupt status file: rebuilt from host and desired state');
+    const journal = await this.deps.journal.pending();
+    if (journal.corrupt) this.deps.logger.warn('corrupt intent journal ignored');
+    this.adoptable = journal.names;
+    if (journal.names.size > 0) this.deps.logger.info({ names: [...journal.names] }, 'resuming after an interrupted run');
+  }
+
+  /** Starts reconciling everything, then every resyncMs. Call once every
+   * source has loaded its initial state: before that, a binding not yet read
+   * would look undesired and be unplugged. */
+  async startResync(): Promise<void> {
+    await this.resync();
+    this.scheduleResync();
+  }
+
+  async stop(): Promise<void> {
+    if (this.resyncTimer) clearTimeout(this.resyncTimer);
+    await this.queue.stop();
+  }
+
+  /** The desired state of these ports changed: reconcile them now. */
+  desiredChanged(ports: Iterable<string>): void {
+    for (const port of ports) this.attempts.delete(port);
+    this.queue.addAll(ports, { resetBackoff: true });
+  }
+
+  /** The kernel reported a change to these links. */
+  linksChanged(names: Iterable<string>): void {
+    const view = this.deps.store.view();
+    for (const name of names) {
+      const claimant = view.claimedNames.get(name);
+      if (claimant) this.queue.add(claimant);
+      for (const user of view.bridgeUsers.get(name) ?? []) this.queue.add(user);
+      const link = this.lastSnapshot?.links.links.get(name);
+      if (link) {
+        const owner = ownerOf(link, this.deps.ownership, this.adoptable);
+        if (owner.owned) this.queue.add(owner.port ?? linkKey(name));
+      }
+    }
+  }
+
+  /** Everything desired or owned gets a look: the safety net behind events. */
+  async resync(): Promise<void> {
+    const snapshot = await this.deps.host.snapshot();
+    this.lastSnapshot = snapshot;
+    const keys = allKeys(snapshot, this.context());
+    for (const port of this.statuses.keys()) keys.add(port); // stale status files get settled too
+    this.queue.addAll(keys);
+    this.firstResyncDone = true;
+  }
+
+  get ready(): boolean {
+    return this.firstResyncDone;
+  }
+
+  statusList(): BindingStatus[] {
+    return [...this.statuses.values()];
+  }
+
+  summary(): Record<string, number> {
+    const counts: Record<string, number> = { total: this.statuses.size, rounds: this.rounds, queued: this.queue.depth };
+    for (const status of this.statuses.values()) counts[status.phase] = (counts[status.phase] ?? 0) + 1;
+    return counts;
+  }
+
+  private scheduleResync(): void {
+    this.resyncTimer = setTimeout(() => {
+      this.resync()
+        .catch((error: unknown) => this.deps.logger.error({ err: error }, 'resync failed'))
+        .finally(() => this.scheduleResync());
+    }, this.deps.options.resyncMs);
+    this.resyncTimer.unref();
+  }
+
+  private context(): PlanContext {
+    return { desired: this.deps.store.view(), ownership: this.deps.ownership, adoptable: this.adoptable };
+  }
+
+  private async round(keys: WorkKey[]): Promise<RoundResult> {
+    this.rounds++;
+    const context = this.context();
+    const { host, journal, logger } = this.deps;
+    const before = await host.snapshot();
+    const plan = planRound(keys, before, context);
+    let after = before;
+    let verify = plan;
+    let failures = new Map<WorkKey, Error[]>();
+    if (plan.linkActions.length > 0) {
+      const creating = createdNames(plan.linkActions);
+      if (creating.length > 0) {
+        for (const name of creating) this.adoptable.add(name);
+        await journal.record([...this.adoptable]);
+      }
+      const started = Date.now();
+      const result = await host.applyLinks(plan.linkActions);
+      failures = result.failures;
+      after = await host.snapshot();
+      verify = planRound(keys, after, context);
+      logger.debug({ keys: keys.length, lines: result.linesRun, failed: failures.size, ms: Date.now() - started }, 'round applied');
+      await this.settleJournal(after);
+    }
+    this.lastSnapshot = after;
+    for (const key of verify.followUps) this.queue.add(key);
+    for (const key of plan.followUps) this.queue.add(key);
+
+    const results: RoundResult = new Map();
+    const writes: Promise<void>[] = [];
+    const now = new Date().toISOString();
+    for (const key of keys) {
+      const outcome = verify.outcomes.get(key) ?? { state: 'converged' as const };
+      const keyFailures = failures.get(key) ?? [];
+      const acted = (plan.outcomes.get(key)?.state ?? 'converged') !== 'converged';
+      if (linkNameOfKey(key) !== undefined) {
+        if (outcome.state === 'changing') results.set(key, 'retry');
+        if (outcome.state === 'blocked') logger.warn({ link: linkNameOfKey(key) }, outcome.message ?? 'blocked');
+        continue;
+      }
+      if (acted || outcome.state === 'changing' || outcome.state === 'blocked') this.attempts.set(key, (this.attempts.get(key) ?? 0) + 1);
+      const decided = phaseOf({ desired: context.desired.bindings.has(key), outcome, failures: keyFailures });
+      results.set(key, decided.retry);
+      writes.push(this.record(key, decided.phase, decided.message, now, context, after));
+    }
+    await Promise.all(writes);
+    await this.deps.statusStore.writeSummary({ ...this.summary(), at: now });
+    return results;
+  }
+
+  /** Journal names that are now marked (or gone) need no adoption any more. */
+  private async settleJournal(after: HostSnapshot): Promise<void> {
+    let changed = false;
+    for (const name of [...this.adoptable]) {
+      const link = after.links.links.get(name);
+      if (!link || (link.group === this.deps.ownership.group && link.alias !== undefined)) {
+        this.adoptable.delete(name);
+        changed = true;
+      }
+    }
+    if (!changed) return;
+    if (this.adoptable.size === 0) await this.deps.journal.clear();
+    else await this.deps.journal.record([...this.adoptable]);
+  }
+
+  private async record(port: string, phase: Phase | 'Gone', message: string, now: string, context: PlanContext, snapshot: HostSnapshot): Promise<void> {
+    const previous = this.statuses.get(port);
+    if (phase === 'Gone' && !context.desired.invalidOnly.has(port)) {
+      if (previous) {
+        this.statuses.delete(port);
+        this.attempts.delete(port);
+        this.deps.logger.info({ port }, 'unplugged');
+        await this.deps.statusStore.remove(port);
+      }
+      return;
+    }
+    const status = buildStatus({
+      port,
+      phase: phase === 'Gone' ? 'Invalid' : phase,
+      message,
+      attempts: this.attempts.get(port) ?? 0,
+      now,
+      previous,
+      desired: context.desired,
+      links: snapshot.links,
+    });
+    if (sameStatus(previous, status)) return;
+    this.statuses.set(port, status);
+    if (previous?.phase !== status.phase) {
+      const level = status.phase === 'Failed' || status.phase === 'Conflict' || status.phase === 'Invalid' ? 'warn' : 'info';
+      this.deps.logger[level]({ port, phase: status.phase, from: previous?.phase, attempts: status.attempts }, status.message || status.phase);
+    }
+    await this.deps.statusStore.write(status);
+  }
+}

@@ -1,0 +1,89 @@
+// Status of one binding (design.md §4): plain data, built purely from what the
+// reconciler learned. Written to <state-dir>/status/<port>.json and served.
+import type { Problem } from '../desired/parse.js';
+import type { DesiredView } from '../desired/store.js';
+import type { LinkSnapshot, ObservedLink } from '../observed/links.js';
+import { libvirtInterfaceXml } from './libvirt-xml.js';
+
+export type Phase = 'Pending' | 'Ready' | 'Failed' | 'Invalid' | 'Conflict' | 'Removing';
+
+export interface ObservedDevice {
+  name: string;
+  kind: string;
+  ifindex: number;
+  mtu: number;
+  mac: string | undefined;
+  up: boolean;
+  master: string | undefined;
+}
+
+export interface BindingStatus {
+  port: string;
+  phase: Phase;
+  message: string;
+  attempts: number;
+  lastTransitionTime: string;
+  /** Where the binding came from: `file:<path>`, `api`, `etcd:<key>`. */
+  source: string | undefined;
+  type: string | undefined;
+  devices: ObservedDevice[];
+  libvirt: string | undefined;
+  problems?: Problem[];
+  /** Other sources that name the same port (they lost: first accepted wins). */
+  conflicts?: string[];
+}
+
+export function observedDevice(link: ObservedLink): ObservedDevice {
+  return { name: link.name, kind: link.kind, ifindex: link.ifindex, mtu: link.mtu, mac: link.mac, up: link.up, master: link.master };
+}
+
+export interface StatusInput {
+  port: string;
+  phase: Phase;
+  message: string;
+  attempts: number;
+  now: string;
+  previous: BindingStatus | undefined;
+  desired: DesiredView;
+  links: LinkSnapshot;
+}
+
+export function buildStatus(input: StatusInput): BindingStatus {
+  const { port, desired, links } = input;
+  const binding = desired.bindings.get(port);
+  const invalid = binding?.invalid ?? desired.invalidOnly.get(port);
+  let phase = input.phase;
+  let message = input.message;
+  // An invalid edit is reported even while the last valid version stays applied.
+  if (invalid && phase !== 'Conflict' && phase !== 'Removing') {
+    const applied = binding ? `; the last valid version stays applied (${input.phase}${input.message ? `: ${input.message}` : ''})` : '';
+    phase = 'Invalid';
+    message = `${invalid.source}: ${invalid.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}${applied}`;
+  }
+  const names = binding && !binding.conflict ? binding.spec.exclusiveNames : [];
+  const devices = names.flatMap((name) => {
+    const link = links.links.get(name);
+    return link ? [observedDevice(link)] : [];
+  });
+  const status: BindingStatus = {
+    port,
+    phase,
+    message,
+    attempts: input.attempts,
+    lastTransitionTime:
+      input.previous && input.previous.phase === phase ? input.previous.lastTransitionTime : input.now,
+    source: binding?.source ?? invalid?.source,
+    type: binding?.spec.binding.vif.type,
+    devices,
+    libvirt: binding && !binding.conflict ? libvirtInterfaceXml(binding.spec) : undefined,
+  };
+  if (invalid) status.problems = invalid.problems;
+  if (binding && binding.shadowed.length > 0) status.conflicts = binding.shadowed;
+  return status;
+}
+
+/** Equal apart from the timestamp: no need to rewrite the file. */
+export function sameStatus(a: BindingStatus | undefined, b: BindingStatus): boolean {
+  if (!a) return false;
+  return JSON.stringify({ ...a, lastTransitionTime: '' }) === JSON.stringify({ ...b, lastTransitionTime: '' });
+}

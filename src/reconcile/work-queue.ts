@@ -1,0 +1,176 @@
+// A rate-limited work queue of keys, in the manner of client-go's workqueue:
+// a key is queued at most once, never processed twice at once, and backs off
+// exponentially (capped) after failures; success resets its backoff. Ready
+// keys are handed out in batches ("rounds") so host work can be batched too.
+// p-queue runs the rounds: bounded concurrency and a global rate limit.
+import PQueue from 'p-queue';
+
+export type RoundResult = Map<string, 'done' | 'retry' | 'retry-slow'>;
+
+export interface WorkQueueOptions {
+  /** Processes one batch of keys; returns per-key outcome (missing = done). */
+  process: (keys: string[]) => Promise<RoundResult>;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** Most keys in one round. */
+  maxBatch?: number;
+  /** Rounds at once. Rounds hold disjoint keys; 1 keeps host batches ordered. */
+  concurrency?: number;
+  /** Global rate limit: at most this many rounds per second. */
+  roundsPerSecond?: number;
+  /** Wait this long after a key arrives, so that a burst forms one round. */
+  coalesceMs?: number;
+  now?: () => number;
+  onError?: (error: unknown, keys: string[]) => void;
+}
+
+export class WorkQueue {
+  private readonly dirty = new Set<string>();
+  private readonly inFlight = new Set<string>();
+  private readonly failures = new Map<string, number>();
+  private readonly notBefore = new Map<string, number>();
+  private readonly pqueue: PQueue;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private stopped = false;
+  private idleWaiters: Array<() => void> = [];
+  private readonly o: Required<Omit<WorkQueueOptions, 'onError'>> & Pick<WorkQueueOptions, 'onError'>;
+
+  constructor(options: WorkQueueOptions) {
+    this.o = {
+      baseDelayMs: 200,
+      maxDelayMs: 60_000,
+      maxBatch: 5000,
+      concurrency: 1,
+      roundsPerSecond: 50,
+      coalesceMs: 5,
+      now: () => Date.now(),
+      ...options,
+    };
+    this.pqueue = new PQueue({ concurrency: this.o.concurrency, intervalCap: this.o.roundsPerSecond, interval: 1000 });
+  }
+
+  /** Queues a key. `resetBackoff`: the desired state changed, try now. */
+  add(key: string, options: { resetBackoff?: boolean } = {}): void {
+    if (this.stopped) return;
+    if (options.resetBackoff) {
+      this.failures.delete(key);
+      this.notBefore.delete(key);
+    }
+    this.dirty.add(key);
+    this.schedule(this.o.coalesceMs);
+  }
+
+  addAll(keys: Iterable<string>, options: { resetBackoff?: boolean } = {}): void {
+    for (const key of keys) this.add(key, options);
+  }
+
+  attempts(key: string): number {
+    return this.failures.get(key) ?? 0;
+  }
+
+  get depth(): number {
+    return this.dirty.size;
+  }
+
+  /** Resolves when no key is queued, ready or running (backoff timers aside). */
+  whenIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stops handing out rounds; resolves when the running ones end. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.pqueue.onIdle();
+  }
+
+  private isIdle(): boolean {
+    if (this.inFlight.size > 0) return false;
+    const now = this.o.now();
+    for (const key of this.dirty) if ((this.notBefore.get(key) ?? 0) <= now) return false;
+    return true;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    const at = this.o.now() + delayMs;
+    if (this.timer && this.timerAt <= at) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      this.dispatch();
+    }, Math.max(0, delayMs));
+  }
+
+  private dispatch(): void {
+    if (this.stopped) return;
+    // Rounds beyond concurrency would only wait inside p-queue holding keys.
+    if (this.pqueue.pending + this.pqueue.size >= this.o.concurrency) return;
+    const now = this.o.now();
+    const ready: string[] = [];
+    let nextWake = Infinity;
+    for (const key of this.dirty) {
+      if (this.inFlight.has(key)) continue;
+      const at = this.notBefore.get(key) ?? 0;
+      if (at > now) {
+        nextWake = Math.min(nextWake, at);
+        continue;
+      }
+      ready.push(key);
+      if (ready.length >= this.o.maxBatch) break;
+    }
+    if (nextWake !== Infinity) this.schedule(nextWake - now);
+    if (ready.length === 0) {
+      this.notifyIdle();
+      return;
+    }
+    for (const key of ready) {
+      this.dirty.delete(key);
+      this.inFlight.add(key);
+    }
+    void this.pqueue.add(() => this.runRound(ready));
+  }
+
+  private async runRound(keys: string[]): Promise<void> {
+    let results: RoundResult;
+    try {
+      results = await this.o.process(keys);
+    } catch (error) {
+      this.o.onError?.(error, keys);
+      results = new Map(keys.map((k) => [k, 'retry' as const]));
+    }
+    const now = this.o.now();
+    for (const key of keys) {
+      this.inFlight.delete(key);
+      const result = results.get(key) ?? 'done';
+      if (result === 'done') {
+        this.failures.delete(key);
+        this.notBefore.delete(key);
+        continue;
+      }
+      const failures = (this.failures.get(key) ?? 0) + 1;
+      this.failures.set(key, failures);
+      const delay = result === 'retry-slow' ? this.o.maxDelayMs : this.backoff(failures);
+      this.notBefore.set(key, now + delay);
+      this.dirty.add(key);
+    }
+    this.schedule(0);
+  }
+
+  private backoff(failures: number): number {
+    const exp = Math.min(this.o.maxDelayMs, this.o.baseDelayMs * 2 ** Math.min(failures - 1, 30));
+    // ±10% jitter so that many keys failing together do not retry in lockstep.
+    return Math.round(exp * (0.9 + Math.random() * 0.2));
+  }
+
+  private notifyIdle(): void {
+    if (!this.isIdle()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
