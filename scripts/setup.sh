@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs everything vifd needs on a Debian host (root): system packages,
+# npm packages, the native port-profile helper, and the compiled CLI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(iproute2 openvswitch-switch lldpad etcd-server etcd-client libvirt-clients python3-os-vif bc gcc libc6-dev)
+missing=()
+for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # Installing must not start system-wide daemons that would touch the host's
+  # network: vifd's tests and demo run their own private instances.
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
+if [ -x native/build.sh ]; then bash native/build.sh; fi
+npm run --silent build
+echo "setup: done"
