@@ -31,6 +31,8 @@ export class LinkActionError extends Error {
   readonly code: 'LINK_ACTION_FAILED' | 'LINK_ACTION_REJECTED';
   readonly line: string;
   readonly lineNumber: number;
+  /** What ip/the kernel said, without the command. */
+  readonly reason: string;
   readonly retryable: boolean;
 
   constructor(fields: { line: string; lineNumber: number; message: string }) {
@@ -40,6 +42,7 @@ export class LinkActionError extends Error {
     this.code = retryable ? 'LINK_ACTION_FAILED' : 'LINK_ACTION_REJECTED';
     this.line = fields.line;
     this.lineNumber = fields.lineNumber;
+    this.reason = fields.message;
     this.retryable = retryable;
   }
 }

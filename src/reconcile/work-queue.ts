@@ -20,6 +20,7 @@ export interface WorkQueueOptions {
   roundsPerSecond?: number;
   /** Wait this long after a key arrives, so that a burst forms one round. */
   coalesceMs?: number;
+
   now?: () => number;
   onError?: (error: unknown, keys: string[]) => void;
 }
@@ -144,6 +145,9 @@ export class WorkQueue {
       results = new Map(keys.map((k) => [k, 'retry' as const]));
     }
     const now = this.o.now();
+    // One jitter per round: keys that failed together retry together (one
+    // batch), while rounds that failed independently do not retry in lockstep.
+    const jitter = 0.9 + Math.random() * 0.2;
     for (const key of keys) {
       this.inFlight.delete(key);
       const result = results.get(key) ?? 'done';
@@ -154,7 +158,7 @@ export class WorkQueue {
       }
       const failures = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, failures);
-      const delay = result === 'retry-slow' ? this.o.maxDelayMs : this.backoff(failures);
+      const delay = result === 'retry-slow' ? this.o.maxDelayMs : Math.round(this.backoff(failures) * jitter);
       this.notBefore.set(key, now + delay);
       this.dirty.add(key);
     }
@@ -162,9 +166,7 @@ export class WorkQueue {
   }
 
   private backoff(failures: number): number {
-    const exp = Math.min(this.o.maxDelayMs, this.o.baseDelayMs * 2 ** Math.min(failures - 1, 30));
-    // ±10% jitter so that many keys failing together do not retry in lockstep.
-    return Math.round(exp * (0.9 + Math.random() * 0.2));
+    return Math.min(this.o.maxDelayMs, this.o.baseDelayMs * 2 ** Math.min(failures - 1, 30));
   }
 
   private notifyIdle(): void {

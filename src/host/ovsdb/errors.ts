@@ -121,3 +121,16 @@ export class OvsdbReconfigureTimeoutError extends OvsdbError {
     this.timeoutMs = fields.timeoutMs;
   }
 }
+
+/** A request was made while the (reconnecting) client had no connection and
+ * none came up within the request's timeout, or the client was closed. */
+export class OvsdbNotConnectedError extends OvsdbError {
+  readonly address: string;
+  readonly method: string;
+  constructor(fields: { address: string; method: string; cause?: unknown }) {
+    super('OVSDB_NOT_CONNECTED', `OVSDB ${fields.method}: not connected to ${fields.address}`, { cause: fields.cause });
+    this.name = 'OvsdbNotConnectedError';
+    this.address = fields.address;
+    this.method = fields.method;
+  }
+}

@@ -1,0 +1,185 @@
+// Minimal rtnetlink wire format: nlmsghdr, ifinfomsg, netlink attributes.
+// Pure code, no I/O. Layout per linux/netlink.h and linux/rtnetlink.h; netlink
+// is host byte order, which on every platform vifd runs on is little endian.
+import { endianness } from 'node:os';
+
+const LE = endianness() === 'LE';
+
+export const NLMSG_HDRLEN = 16;
+export const IFINFOMSG_LEN = 16;
+export const NLA_HDRLEN = 4;
+export const NLA_F_NESTED = 1 << 15;
+export const NLA_F_NET_BYTEORDER = 1 << 14;
+export const NLA_TYPE_MASK = ~(NLA_F_NESTED | NLA_F_NET_BYTEORDER) & 0xffff;
+
+export const NLMSG_ERROR = 2;
+export const NLMSG_DONE = 3;
+export const RTM_NEWLINK = 16;
+export const RTM_GETLINK = 18;
+export const RTM_SETLINK = 19;
+
+export const NLM_F_REQUEST = 0x1;
+export const NLM_F_ACK = 0x4;
+export const NLM_F_CAPPED = 0x100;
+export const NLM_F_ACK_TLVS = 0x200;
+export const NLMSGERR_ATTR_MSG = 1;
+
+export const AF_UNSPEC = 0;
+
+export function nlaAlign(len: number): number {
+  return (len + 3) & ~3;
+}
+
+/** One attribute: its type (flags included) and payload, or nested children. */
+export type Nla = { type: number; data: Uint8Array } | { type: number; nested: Nla[] };
+
+export function nlaU8(type: number, v: number): Nla {
+  return { type, data: Uint8Array.of(v & 0xff) };
+}
+export function nlaU32(type: number, v: number): Nla {
+  const b = Buffer.alloc(4);
+  if (LE) b.writeUInt32LE(v >>> 0);
+  else b.writeUInt32BE(v >>> 0);
+  return { type, data: b };
+}
+/** NUL-terminated string attribute (NLA_STRING as the kernel's nla_strscpy expects). */
+export function nlaString(type: number, s: string): Nla {
+  return { type, data: Buffer.concat([Buffer.from(s, 'utf8'), Buffer.of(0)]) };
+}
+export function nlaNested(type: number, nested: Nla[]): Nla {
+  return { type: type | NLA_F_NESTED, nested };
+}
+
+/** Encodes attributes; each one padded to 4 bytes, nla_len excluding the padding. */
+export function encodeNlas(attrs: Nla[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const a of attrs) {
+    const payload = 'nested' in a ? encodeNlas(a.nested) : Buffer.from(a.data);
+    const len = NLA_HDRLEN + payload.length;
+    if (len > 0xffff) throw new RangeError(`netlink attribute ${a.type & NLA_TYPE_MASK} too long`);
+    const buf = Buffer.alloc(nlaAlign(len));
+    writeU16(buf, 0, len);
+    writeU16(buf, 2, a.type);
+    payload.copy(buf, NLA_HDRLEN);
+    parts.push(buf);
+  }
+  return Buffer.concat(parts);
+}
+
+export interface IfInfoMsg {
+  family?: number;
+  type?: number;
+  index: number;
+  flags?: number;
+  change?: number;
+}
+
+/** nlmsghdr + ifinfomsg + attributes. nlmsg_pid is 0 (the kernel fills it in). */
+export function encodeLinkMessage(type: number, flags: number, seq: number, ifi: IfInfoMsg, attrs: Nla[]): Buffer {
+  const body = encodeNlas(attrs);
+  const buf = Buffer.alloc(NLMSG_HDRLEN + IFINFOMSG_LEN + body.length);
+  writeU32(buf, 0, buf.length);
+  writeU16(buf, 4, type);
+  writeU16(buf, 6, flags);
+  writeU32(buf, 8, seq);
+  writeU32(buf, 12, 0);
+  buf.writeUInt8(ifi.family ?? AF_UNSPEC, 16);
+  buf.writeUInt8(0, 17);
+  writeU16(buf, 18, ifi.type ?? 0);
+  writeI32(buf, 20, ifi.index);
+  writeU32(buf, 24, ifi.flags ?? 0);
+  writeU32(buf, 28, ifi.change ?? 0);
+  body.copy(buf, NLMSG_HDRLEN + IFINFOMSG_LEN);
+  return buf;
+}
+
+export interface NlMsg {
+  type: number;
+  flags: number;
+  seq: number;
+  pid: number;
+  /** Bytes after the 16-byte header, nlmsg_len - 16 of them. */
+  payload: Buffer;
+}
+
+/** Splits a byte stream of netlink messages; throws on a truncated one. */
+export function parseMessages(bytes: Uint8Array): NlMsg[] {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: NlMsg[] = [];
+  let off = 0;
+  while (off + NLMSG_HDRLEN <= buf.length) {
+    const len = readU32(buf, off);
+    if (len < NLMSG_HDRLEN || off + len > buf.length) throw new RangeError(`truncated netlink message at byte ${off}`);
+    out.push({
+      type: readU16(buf, off + 4),
+      flags: readU16(buf, off + 6),
+      seq: readU32(buf, off + 8),
+      pid: readU32(buf, off + 12),
+      payload: buf.subarray(off + NLMSG_HDRLEN, off + len),
+    });
+    off += nlaAlign(len);
+  }
+  return out;
+}
+
+/** Attributes of one level, keyed by type with the flag bits masked off (the last wins). */
+export function parseNlas(buf: Buffer): Map<number, Buffer> {
+  const out = new Map<number, Buffer>();
+  for (const [type, data] of listNlas(buf)) out.set(type, data);
+  return out;
+}
+
+export function listNlas(buf: Buffer): Array<[number, Buffer]> {
+  const out: Array<[number, Buffer]> = [];
+  let off = 0;
+  while (off + NLA_HDRLEN <= buf.length) {
+    const len = readU16(buf, off);
+    if (len < NLA_HDRLEN || off + len > buf.length) break;
+    out.push([readU16(buf, off + 2) & NLA_TYPE_MASK, buf.subarray(off + NLA_HDRLEN, off + len)]);
+    off += nlaAlign(len);
+  }
+  return out;
+}
+
+export interface NlError {
+  /** 0 for an ack, else a positive errno. */
+  errno: number;
+  /** The kernel's extended-ack message, when it sent one. */
+  extAck?: string;
+}
+
+/** Decodes an NLMSG_ERROR payload (struct nlmsgerr + optional ext-ack TLVs). */
+export function parseError(msg: NlMsg): NlError {
+  const p = msg.payload;
+  const errno = -readI32(p, 0);
+  const res: NlError = { errno };
+  if (msg.flags & NLM_F_ACK_TLVS && p.length >= 4 + NLMSG_HDRLEN) {
+    const origLen = readU32(p, 4);
+    const skip = 4 + (msg.flags & NLM_F_CAPPED ? NLMSG_HDRLEN : nlaAlign(origLen));
+    const text = parseNlas(p.subarray(Math.min(skip, p.length))).get(NLMSGERR_ATTR_MSG);
+    if (text) res.extAck = text.toString('utf8').replace(/\0.*$/su, '');
+  }
+  return res;
+}
+
+export function readU16(b: Buffer, o: number): number {
+  return LE ? b.readUInt16LE(o) : b.readUInt16BE(o);
+}
+export function readU32(b: Buffer, o: number): number {
+  return LE ? b.readUInt32LE(o) : b.readUInt32BE(o);
+}
+export function readI32(b: Buffer, o: number): number {
+  return LE ? b.readInt32LE(o) : b.readInt32BE(o);
+}
+function writeU16(b: Buffer, o: number, v: number): void {
+  if (LE) b.writeUInt16LE(v, o);
+  else b.writeUInt16BE(v, o);
+}
+function writeU32(b: Buffer, o: number, v: number): void {
+  if (LE) b.writeUInt32LE(v >>> 0, o);
+  else b.writeUInt32BE(v >>> 0, o);
+}
+function writeI32(b: Buffer, o: number, v: number): void {
+  if (LE) b.writeInt32LE(v, o);
+  else b.writeInt32BE(v, o);
+}

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { applyLinkActions } from '../../src/actuators/link-actuator.js';
+import { renderIpBatch } from '../../src/actuators/ip-batch.js';
+import { LinkActionError } from '../../src/errors/host-errors.js';
+import { parseBatchErrors } from '../../src/host/ip.js';
+import type { LinkAction } from '../../src/reconcile/actions.js';
+import { DEFAULT_OWNERSHIP } from '../../src/reconcile/ownership.js';
+
+const actions: LinkAction[] = [
+  { op: 'delete-link', key: 'p1', name: 'tapold', why: 'gone' },
+  { op: 'delete-link', key: 'link:br9', name: 'br9', why: 'unused' },
+  { op: 'create-bridge', key: 'p2', name: 'br1', group: 4242, alias: 'vifd:bridge', perPort: false },
+  { op: 'create-tap', key: 'p2', name: 'tapnew' },
+  { op: 'create-veth', key: 'p3', name: 'qvbx', peer: 'qvox', group: 4242, alias: 'vifd:port:p3', mtu: 1450 },
+  { op: 'create-macvtap', key: 'p4', name: 'mvtx', lower: 'eth1', mode: 'vepa', mac: 'fa:16:3e:00:00:04', group: 4242, alias: 'vifd:port:p4' },
+  { op: 'set-link', key: 'p2', name: 'tapnew', settings: { group: 4242, alias: 'vifd:port:p2', mac: 'fe:16:3e:00:00:02', mtu: 1450, master: 'br1', up: true }, why: 'new' },
+  { op: 'set-link', key: 'p5', name: 'tapx', settings: { master: null, up: false, macvtapMode: 'bridge' }, why: 'repair' },
+];
+
+describe('renderIpBatch', () => {
+  it('renders deletes in bulk through the doomed group, then creates and settings', () => {
+    const batch = renderIpBatch(actions, DEFAULT_OWNERSHIP);
+    expect(batch.lines).toEqual([
+      'link set dev tapold group 4243',
+      'link set dev br9 group 4243',
+      'link del group 4243',
+      'link add name br1 group 4242 type bridge forward_delay 0 stp_state 0',
+      'link set dev br1 alias vifd:bridge addrgenmode none up',
+      'tuntap add dev tapnew mode tap',
+      'link add name qvbx group 4242 mtu 1450 type veth peer name qvox group 4242 mtu 1450',
+      'link add link eth1 name mvtx address fa:16:3e:00:00:04 group 4242 type macvtap mode vepa',
+      'link set dev tapnew group 4242 alias vifd:port:p2 address fe:16:3e:00:00:02 mtu 1450 master br1 up',
+      'link set dev tapx nomaster down type macvtap mode bridge',
+    ]);
+    expect(batch.keysOfLine[2]).toEqual(['p1', 'link:br9']);
+    expect(batch.keysOfLine[8]).toEqual(['p2']);
+  });
+});
+
+describe('batch errors', () => {
+  // What `ip -force -batch -` printed for a failing tuntap and a missing device.
+  const stderr = 'ioctl(TUNSETIFF): Device or resource busy\nCommand failed -:6\nCannot find device "tapx"\nCommand failed -:10\n';
+
+  it('parses line numbers and messages', () => {
+    const lines = renderIpBatch(actions, DEFAULT_OWNERSHIP).lines;
+    const errors = parseBatchErrors(stderr, lines);
+    expect(errors.map((e) => [e.lineNumber, e.line, e.reason])).toEqual([
+      [6, 'tuntap add dev tapnew mode tap', 'ioctl(TUNSETIFF): Device or resource busy'],
+      [10, 'link set dev tapx nomaster down type macvtap mode bridge', 'Cannot find device "tapx"'],
+    ]);
+    expect(errors.every((e) => e.retryable)).toBe(true);
+  });
+
+  it('attributes failures to the keys of the failing lines', async () => {
+    const runner = { batch: async (lines: readonly string[]) => parseBatchErrors(stderr, lines) };
+    const result = await applyLinkActions(runner, actions, DEFAULT_OWNERSHIP);
+    expect([...result.failures.keys()]).toEqual(['p2', 'p5']);
+    expect(result.linesRun).toBe(10);
+  });
+
+  it('classifies a kernel refusal as terminal', () => {
+    const error = new LinkActionError({ line: 'link set dev x mtu 99999', lineNumber: 1, message: 'Error: mtu greater than device maximum. RTNETLINK answers: Invalid argument' });
+    expect(error.retryable).toBe(false);
+    expect(error.code).toBe('LINK_ACTION_REJECTED');
+  });
+});
