@@ -151,7 +151,8 @@ export interface NlError {
 /** Decodes an NLMSG_ERROR payload (struct nlmsgerr + optional ext-ack TLVs). */
 export function parseError(msg: NlMsg): NlError {
   const p = msg.payload;
-  const errno = -readI32(p, 0);
+  const raw = readI32(p, 0);
+  const errno = raw === 0 ? 0 : -raw;
   const res: NlError = { errno };
   if (msg.flags & NLM_F_ACK_TLVS && p.length >= 4 + NLMSG_HDRLEN) {
     const origLen = readU32(p, 4);
