@@ -134,3 +134,15 @@ export class OvsdbNotConnectedError extends OvsdbError {
     this.method = fields.method;
   }
 }
+
+/** applyOvsChanges was given changes that contradict themselves or the
+ * current state (a port on a bridge that neither exists nor is ensured, a
+ * name both added and deleted, ...). Nothing was sent. */
+export class OvsChangesError extends OvsdbError {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super('OVS_INVALID_CHANGES', `invalid OVS changes: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (+${problems.length - 5} more)` : ''}`);
+    this.name = 'OvsChangesError';
+    this.problems = problems;
+  }
+}

@@ -1,0 +1,26 @@
+// An etcd key's value → the store's ParseResult, with the etcd-specific rule:
+// one PortBinding per key, whose port is the key's last segment. Pure.
+import { parseDocumentText, type ParseResult } from '../../desired/parse.js';
+
+export const ETCD_SOURCE_PREFIX = 'etcd:';
+export const etcdSourceId = (key: string): string => ETCD_SOURCE_PREFIX + key;
+
+/** The port a key names: its last path segment, lower-cased. */
+export function portOfKey(key: string): string {
+  const segments = key.split('/').filter(Boolean);
+  return (segments[segments.length - 1] ?? '').toLowerCase();
+}
+
+export function parseEtcdValue(key: string, value: string): ParseResult {
+  const port = portOfKey(key);
+  const result = parseDocumentText(value);
+  if (!result.ok) return { ...result, ports: [...new Set([port, ...result.ports])] };
+  const problems = [];
+  if (result.bindings.length !== 1) {
+    problems.push({ path: 'kind', message: `one PortBinding per etcd key (found ${result.bindings.length} bindings)` });
+  } else if (result.bindings[0]!.port !== port) {
+    problems.push({ path: 'port', message: `must equal the key's last segment ${port} (is ${result.bindings[0]!.port})` });
+  }
+  if (problems.length > 0) return { ok: false, problems, ports: [port] };
+  return result;
+}
