@@ -31,6 +31,9 @@ export interface ReconcilerDeps {
   options: ReconcilerOptions;
 }
 
+/** A binding's status changed; `undefined` once it is unplugged and forgotten. */
+export type StatusListener = (port: string, status: BindingStatus | undefined) => void;
+
 export class Reconciler {
   readonly queue: WorkQueue;
   private readonly statuses = new Map<string, BindingStatus>();
@@ -40,6 +43,11 @@ export class Reconciler {
   private resyncTimer: NodeJS.Timeout | undefined;
   private rounds = 0;
   private firstResyncDone = false;
+  private readonly statusListeners = new Set<StatusListener>();
+  private readonly summaryProviders: Array<() => Record<string, number>> = [];
+  /** Reasons removals are held (a source has not loaded yet): undesired keys wait. */
+  private readonly removalHolds = new Set<string>();
+  private readonly heldKeys = new Set<WorkKey>();
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.queue = new WorkQueue({
@@ -108,6 +116,30 @@ export class Reconciler {
     this.firstResyncDone = true;
   }
 
+  /** Subscribes to status changes. Returns the unsubscribe function. */
+  onStatus(listener: StatusListener): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  /** Adds counters to summary() (e.g. a source's staleness). */
+  addSummary(provider: () => Record<string, number>): void {
+    this.summaryProviders.push(provider);
+  }
+
+  /** While held, keys that nothing desires are not planned (nothing is
+   * unplugged); they are looked at again once every hold is released. */
+  holdRemovals(reason: string): void {
+    this.removalHolds.add(reason);
+  }
+
+  releaseRemovals(reason: string): void {
+    if (!this.removalHolds.delete(reason) || this.removalHolds.size > 0) return;
+    const keys = [...this.heldKeys];
+    this.heldKeys.clear();
+    this.queue.addAll(keys);
+  }
+
   get ready(): boolean {
     return this.firstResyncDone;
   }
@@ -119,6 +151,7 @@ export class Reconciler {
   summary(): Record<string, number> {
     const counts: Record<string, number> = { total: this.statuses.size, rounds: this.rounds, queued: this.queue.depth };
     for (const status of this.statuses.values()) counts[status.phase] = (counts[status.phase] ?? 0) + 1;
+    for (const provider of this.summaryProviders) Object.assign(counts, provider());
     return counts;
   }
 
@@ -135,9 +168,11 @@ export class Reconciler {
     return { desired: this.deps.store.view(), ownership: this.deps.ownership, adoptable: this.adoptable };
   }
 
-  private async round(keys: WorkKey[]): Promise<RoundResult> {
+  private async round(queued: WorkKey[]): Promise<RoundResult> {
     this.rounds++;
     const context = this.context();
+    const keys = this.removalHolds.size === 0 ? queued : queued.filter((key) => this.keepWhileHeld(key, context));
+    if (keys.length === 0) return new Map();
     const { host, journal, logger } = this.deps;
     const before = await host.snapshot();
     const plan = planRound(keys, before, context);
@@ -184,6 +219,22 @@ export class Reconciler {
     return results;
   }
 
+  private keepWhileHeld(key: WorkKey, context: PlanContext): boolean {
+    if (context.desired.bindings.has(key) || context.desired.invalidOnly.has(key)) return true;
+    this.heldKeys.add(key);
+    return false;
+  }
+
+  private emitStatus(port: string, status: BindingStatus | undefined): void {
+    for (const listener of this.statusListeners) {
+      try {
+        listener(port, status);
+      } catch (error) {
+        this.deps.logger.error({ err: error, port }, 'status listener failed');
+      }
+    }
+  }
+
   /** Journal names that are now marked (or gone) need no adoption any more. */
   private async settleJournal(after: HostSnapshot): Promise<void> {
     let changed = false;
@@ -205,6 +256,7 @@ export class Reconciler {
       if (previous) {
         this.statuses.delete(port);
         this.attempts.delete(port);
+        this.emitStatus(port, undefined);
         this.deps.logger.info({ port }, 'unplugged');
         await this.deps.statusStore.remove(port);
       }
@@ -222,6 +274,7 @@ export class Reconciler {
     });
     if (sameStatus(previous, status)) return;
     this.statuses.set(port, status);
+    this.emitStatus(port, status);
     if (previous?.phase !== status.phase) {
       const level = status.phase === 'Failed' || status.phase === 'Conflict' || status.phase === 'Invalid' ? 'warn' : 'info';
       this.deps.logger[level]({ port, phase: status.phase, from: previous?.phase, attempts: status.attempts }, status.message || status.phase);
