@@ -7,6 +7,7 @@ import { LinkMonitor } from './host/link-monitor.js';
 import { DEFAULT_OWNERSHIP } from './reconcile/ownership.js';
 import { Reconciler } from './reconcile/reconciler.js';
 import { DirectorySource } from './sources/directory-source.js';
+import { attachEtcd, type AttachedEtcd, type EtcdOptions } from './sources/etcd/attach.js';
 import { IntentJournal } from './state/intent-journal.js';
 import { lockStateDir } from './state/lock.js';
 import { StatusStore } from './state/status-store.js';
@@ -17,6 +18,8 @@ export interface DaemonOptions {
   netns: string | undefined;
   resyncMs: number;
   logger: Logger;
+  /** Desired bindings also from an etcd prefix (--etcd). */
+  etcd?: EtcdOptions;
 }
 
 export class NetnsMissingError extends Error {
@@ -39,6 +42,8 @@ export async function assertNetnsExists(netns: string | undefined): Promise<void
 export interface RunningDaemon {
   reconciler: Reconciler;
   store: DesiredStore;
+  /** The etcd source, when --etcd is given: `etcd.stale` for readiness/metrics. */
+  etcd: AttachedEtcd | undefined;
   stop(): Promise<void>;
 }
 
@@ -66,6 +71,17 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   const started = Date.now();
   await source.start();
   logger.info({ dir: o.desiredDir, documents: store.sourceIds().length, ms: Date.now() - started }, 'desired directory loaded');
+  const etcd = o.etcd
+    ? await attachEtcd({
+        options: o.etcd,
+        store,
+        reconciler,
+        stateDir: o.stateDir,
+        logger,
+        aliveInfo: { netns: o.netns ?? null },
+        onStale: () => void statusStore.writeSummary({ ...reconciler.summary(), at: new Date().toISOString() }).catch(() => undefined),
+      })
+    : undefined;
   const monitor = new LinkMonitor(o.netns, (names) => reconciler.linksChanged(names), logger);
   monitor.start();
   await reconciler.startResync();
@@ -73,10 +89,12 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   return {
     reconciler,
     store,
+    etcd,
     async stop() {
       monitor.stop();
       await source.stop();
       await reconciler.stop(); // lets the round in flight finish and record status
+      await etcd?.stop(); // publishes the last statuses (bounded wait)
       await lock.release();
     },
   };

@@ -1,0 +1,101 @@
+// Wires the etcd source and the status publisher into a daemon. Initial load
+// (see README): vifd holds every removal until etcd has been listed once in
+// this run. If etcd answers within `initialTimeoutMs`, that is before the
+// first resync; if not, vifd starts anyway with the last known etcd state
+// (<state-dir>/etcd-cache.json) applied and repaired, reports stale, and
+// unplugs nothing until the first list succeeds.
+import type { Logger } from 'pino';
+import type { DesiredStore } from '../../desired/store.js';
+import type { Reconciler } from '../../reconcile/reconciler.js';
+import { EtcdClient } from './client.js';
+import { EtcdSource } from './etcd-source.js';
+import { bindingsPrefix } from './keys.js';
+import { StatusPublisher } from './status-publisher.js';
+
+export interface EtcdOptions {
+  endpoints: string[];
+  hostname: string;
+  /** Bindings prefix; default /vifd/v1/hosts/<hostname>/bindings/. */
+  prefix?: string;
+  leaseSeconds: number;
+  initialTimeoutMs: number;
+}
+
+export interface AttachedEtcd {
+  source: EtcdSource;
+  publisher: StatusPublisher;
+  /** True while the desired state from etcd may be out of date. */
+  readonly stale: boolean;
+  stop(): Promise<void>;
+}
+
+const HOLD = 'etcd-initial-list';
+
+export interface AttachDeps {
+  options: EtcdOptions;
+  store: DesiredStore;
+  reconciler: Reconciler;
+  stateDir: string;
+  logger: Logger;
+  /** Called when staleness flips (e.g. to rewrite summary.json). */
+  onStale?: (stale: boolean) => void;
+  aliveInfo?: Record<string, unknown>;
+}
+
+/** Loads the etcd source (bounded wait). Call before reconciler.startResync(). */
+export async function attachEtcd(deps: AttachDeps): Promise<AttachedEtcd> {
+  const { options, reconciler, logger } = deps;
+  const client = new EtcdClient(options.endpoints);
+  const prefix = options.prefix ?? bindingsPrefix(options.hostname);
+  const log = logger.child({ etcd: options.endpoints.join(','), prefix });
+  reconciler.holdRemovals(HOLD);
+  const source = new EtcdSource({
+    client,
+    prefix,
+    store: deps.store,
+    stateDir: deps.stateDir,
+    logger: log,
+    onChange: (ports) => reconciler.desiredChanged(ports),
+    ...(deps.onStale ? { onStale: deps.onStale } : {}),
+  });
+  reconciler.addSummary(() => ({
+    etcdStale: source.stale ? 1 : 0,
+    etcdRelists: source.counters.relists,
+    etcdResumes: source.counters.resumes,
+    etcdRevision: source.counters.revision,
+  }));
+  const started = Date.now();
+  const { listed, cached } = await source.start(options.initialTimeoutMs);
+  if (listed) {
+    reconciler.releaseRemovals(HOLD);
+    log.info({ keys: source.counters.keys, ms: Date.now() - started }, 'etcd bindings loaded');
+  } else {
+    log.warn({ cachedKeys: cached, waitedMs: Date.now() - started }, 'etcd unreachable at start: using the last known etcd state; nothing is unplugged until etcd is listed');
+    void source.whenListed().then(() => {
+      reconciler.releaseRemovals(HOLD);
+      log.info({ keys: source.counters.keys }, 'etcd bindings loaded late: removals released');
+    });
+  }
+  const publisher = new StatusPublisher({
+    client,
+    hostname: options.hostname,
+    leaseSeconds: options.leaseSeconds,
+    logger: log,
+    ...(deps.aliveInfo ? { aliveInfo: deps.aliveInfo } : {}),
+  });
+  for (const status of reconciler.statusList()) publisher.update(status.port, status);
+  const unsubscribe = reconciler.onStatus((port, status) => publisher.update(port, status));
+  publisher.start();
+  return {
+    source,
+    publisher,
+    get stale() {
+      return source.stale;
+    },
+    async stop() {
+      unsubscribe();
+      await source.stop();
+      await publisher.stop();
+    },
+  };
+}
