@@ -34,6 +34,20 @@ export interface ReconcilerDeps {
 /** A binding's status changed; `undefined` once it is unplugged and forgotten. */
 export type StatusListener = (port: string, status: BindingStatus | undefined) => void;
 
+/** What one reconcile round did (for metrics). */
+export interface RoundInfo {
+  startedAt: number;
+  durationMs: number;
+  keys: number;
+  /** Ports whose host state differed from desired at the round's start. */
+  acted: string[];
+  /** Errors the round's actions met (each with a `code`). */
+  errors: Error[];
+  /** The round itself threw (it is retried). */
+  failed: boolean;
+}
+export type RoundListener = (info: RoundInfo) => void;
+
 export class Reconciler {
   readonly queue: WorkQueue;
   private readonly statuses = new Map<string, BindingStatus>();
@@ -44,6 +58,8 @@ export class Reconciler {
   private rounds = 0;
   private firstResyncDone = false;
   private readonly statusListeners = new Set<StatusListener>();
+  private readonly roundListeners = new Set<RoundListener>();
+  private roundNote: { acted: string[]; errors: Error[] } = { acted: [], errors: [] };
   private readonly summaryProviders: Array<() => Record<string, number>> = [];
   /** Reasons removals are held (a source has not loaded yet): undesired keys wait. */
   private readonly removalHolds = new Set<string>();
@@ -51,7 +67,7 @@ export class Reconciler {
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.queue = new WorkQueue({
-      process: (keys) => this.round(keys),
+      process: (keys) => this.observedRound(keys),
       ...(deps.options.maxBatch ? { maxBatch: deps.options.maxBatch } : {}),
       ...(deps.options.roundsPerSecond ? { roundsPerSecond: deps.options.roundsPerSecond } : {}),
       ...(deps.options.baseDelayMs ? { baseDelayMs: deps.options.baseDelayMs } : {}),
@@ -122,6 +138,12 @@ export class Reconciler {
     return () => this.statusListeners.delete(listener);
   }
 
+  /** Subscribes to round reports. Returns the unsubscribe function. */
+  onRound(listener: RoundListener): () => void {
+    this.roundListeners.add(listener);
+    return () => this.roundListeners.delete(listener);
+  }
+
   /** Adds counters to summary() (e.g. a source's staleness). */
   addSummary(provider: () => Record<string, number>): void {
     this.summaryProviders.push(provider);
@@ -168,6 +190,27 @@ export class Reconciler {
     return { desired: this.deps.store.view(), ownership: this.deps.ownership, adoptable: this.adoptable };
   }
 
+  private async observedRound(keys: WorkKey[]): Promise<RoundResult> {
+    if (this.roundListeners.size === 0) return this.round(keys);
+    const startedAt = Date.now();
+    this.roundNote = { acted: [], errors: [] };
+    let failed = true;
+    try {
+      const result = await this.round(keys);
+      failed = false;
+      return result;
+    } finally {
+      const info: RoundInfo = { startedAt, durationMs: Date.now() - startedAt, keys: keys.length, ...this.roundNote, failed };
+      for (const listener of this.roundListeners) {
+        try {
+          listener(info);
+        } catch (error) {
+          this.deps.logger.error({ err: error }, 'round listener failed');
+        }
+      }
+    }
+  }
+
   private async round(queued: WorkKey[]): Promise<RoundResult> {
     this.rounds++;
     const context = this.context();
@@ -188,6 +231,7 @@ export class Reconciler {
       const started = Date.now();
       const result = await host.applyLinks(plan.linkActions);
       failures = result.failures;
+      this.roundNote.errors = [...failures.values()].flat();
       after = await host.snapshot();
       verify = planRound(keys, after, context);
       logger.debug({ keys: keys.length, lines: result.linesRun, failed: failures.size, ms: Date.now() - started }, 'round applied');
@@ -209,6 +253,7 @@ export class Reconciler {
         if (outcome.state === 'blocked') logger.warn({ link: linkNameOfKey(key) }, outcome.message ?? 'blocked');
         continue;
       }
+      if (acted) this.roundNote.acted.push(key);
       if (acted || outcome.state === 'changing' || outcome.state === 'blocked') this.attempts.set(key, (this.attempts.get(key) ?? 0) + 1);
       const decided = phaseOf({ desired: context.desired.bindings.has(key), outcome, failures: keyFailures });
       results.set(key, decided.retry);
