@@ -8,9 +8,11 @@ import { UsageError } from './args.js';
 
 export const USAGE = `usage:
   vifd run      --desired-dir DIR --state-dir DIR [--netns NAME] [--resync-seconds N]
+                [--etcd URL[,URL...] [--etcd-prefix P] [--hostname NAME] [--etcd-lease-seconds N] [--etcd-initial-timeout-seconds N]]
   vifd validate FILE...
   vifd plan     --desired-dir DIR [--netns NAME] [--state-dir DIR]
   vifd status   [--state-dir DIR] [--json]
+  vifd status   --etcd URL[,URL...] [--hostname NAME] [--json]   (no host: the fleet)
   vifd schema   (prints the PortBinding JSON Schema)`;
 
 export async function main(argv: string[]): Promise<number> {

@@ -3,6 +3,7 @@
 import { startDaemon } from '../daemon.js';
 import { createLogger } from '../log.js';
 import { DEFAULT_DESIRED_DIR, DEFAULT_STATE_DIR, parse, UsageError } from './args.js';
+import { ETCD_RUN_OPTIONS, etcdRunOptions } from './etcd-args.js';
 
 export async function runCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
@@ -10,7 +11,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     'state-dir': { type: 'string', default: DEFAULT_STATE_DIR },
     netns: { type: 'string' },
     'resync-seconds': { type: 'string', default: '60' },
+    ...ETCD_RUN_OPTIONS,
   });
+  const etcd = etcdRunOptions(values);
   const resync = Number(values['resync-seconds']);
   if (!Number.isFinite(resync) || resync <= 0) throw new UsageError('--resync-seconds must be a positive number');
   const logger = createLogger();
@@ -20,6 +23,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     netns: values.netns,
     resyncMs: resync * 1000,
     logger,
+    ...(etcd ? { etcd } : {}),
   });
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {

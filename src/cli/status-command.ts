@@ -2,6 +2,7 @@
 import { StatusStore } from '../state/status-store.js';
 import type { BindingStatus } from '../reconcile/status.js';
 import { DEFAULT_STATE_DIR, parse } from './args.js';
+import { etcdStatus, etcdSummaryLine } from './etcd-status.js';
 
 export function statusTable(statuses: readonly BindingStatus[]): string {
   const rows = statuses.map((s) => [s.port, s.type ?? '-', s.phase, String(s.attempts), s.devices.map((d) => d.name).join(',') || '-', s.message]);
@@ -15,7 +16,10 @@ export async function statusCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
     'state-dir': { type: 'string', default: DEFAULT_STATE_DIR },
     json: { type: 'boolean', default: false },
+    etcd: { type: 'string' },
+    hostname: { type: 'string' },
   });
+  if (values.etcd !== undefined) return etcdStatus(values.etcd, values.hostname, values.json);
   const { statuses, corrupt } = await new StatusStore(values['state-dir']).readAll();
   if (values.json) {
     process.stdout.write(JSON.stringify(statuses, null, 2) + '\n');
@@ -24,6 +28,8 @@ export async function statusCommand(argv: string[]): Promise<number> {
     const byPhase = new Map<string, number>();
     for (const s of statuses) byPhase.set(s.phase, (byPhase.get(s.phase) ?? 0) + 1);
     process.stdout.write(`${statuses.length} binding(s): ${[...byPhase].map(([p, n]) => `${n} ${p}`).join(', ') || 'none'}\n`);
+    const etcdLine = await etcdSummaryLine(values['state-dir']);
+    if (etcdLine) process.stdout.write(etcdLine + '\n');
   }
   for (const name of corrupt) process.stderr.write(`vifd: corrupt status file ${name} skipped\n`);
   return 0;

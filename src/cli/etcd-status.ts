@@ -1,0 +1,41 @@
+// `vifd status --etcd URL`: the fleet (hosts alive, statuses by phase per
+// host), or with --hostname one host's statuses as etcd has them.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EtcdClient } from '../sources/etcd/client.js';
+import { fleetTable, readFleet } from '../sources/etcd/fleet.js';
+import { statusPrefix } from '../sources/etcd/keys.js';
+import type { BindingStatus } from '../reconcile/status.js';
+import { endpointsFrom } from './etcd-args.js';
+import { statusTable } from './status-command.js';
+
+export async function etcdStatus(url: string, hostname: string | undefined, json: boolean): Promise<number> {
+  const client = new EtcdClient(endpointsFrom(url));
+  if (hostname === undefined) {
+    const fleet = await readFleet(client);
+    process.stdout.write((json ? JSON.stringify(fleet, null, 2) : fleetTable(fleet.hosts)) + '\n');
+    return 0;
+  }
+  const { kvs } = await client.rangePrefix(statusPrefix(hostname));
+  const statuses = kvs.flatMap((kv) => {
+    try {
+      const s = JSON.parse(kv.value) as Partial<BindingStatus>;
+      return [{ devices: [], attempts: 0, message: '', ...s } as BindingStatus];
+    } catch {
+      return [];
+    }
+  });
+  process.stdout.write((json ? JSON.stringify(statuses, null, 2) : `${statusTable(statuses)}\n${statuses.length} status(es) of ${hostname} in etcd`) + '\n');
+  return 0;
+}
+
+/** A line about the etcd source from <state-dir>/summary.json, if it has one. */
+export async function etcdSummaryLine(stateDir: string): Promise<string | undefined> {
+  try {
+    const summary = JSON.parse(await readFile(join(stateDir, 'summary.json'), 'utf8')) as Record<string, number>;
+    if (summary['etcdStale'] === undefined) return undefined;
+    return `etcd: ${summary['etcdStale'] ? 'STALE (unreachable: last known desired state kept)' : 'live'}, revision ${summary['etcdRevision'] ?? '?'}, ${summary['etcdResumes'] ?? 0} resume(s), ${summary['etcdRelists'] ?? 0} relist(s)`;
+  } catch {
+    return undefined;
+  }
+}
