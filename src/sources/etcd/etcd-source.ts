@@ -92,7 +92,7 @@ export class EtcdSource {
   private setStale(stale: boolean): void {
     if (stale === this.isStale) return;
     this.isStale = stale;
-    this.o.logger[stale ? 'warn' : 'info']({ prefix: this.o.prefix, revision: this.revision }, stale ? 'etcd unreachable: desired state is stale (last known state kept)' : 'etcd watch live');
+    this.o.logger[stale ? 'warn' : 'info']({ revision: this.revision }, stale ? 'etcd unreachable: desired state is stale (last known state kept)' : 'etcd watch live');
     this.o.onStale?.(stale);
   }
 
@@ -136,8 +136,8 @@ export class EtcdSource {
     const { kvs, revision } = await this.o.client.rangePrefix(this.o.prefix);
     if (this.listed) this.counters.relists++;
     const snapshot = new Map(kvs.map((kv) => [kv.key, kv.value]));
-    this.applySnapshot(snapshot);
     this.revision = revision;
+    this.applySnapshot(snapshot);
     this.needList = false;
     this.o.logger.info({ prefix: this.o.prefix, keys: snapshot.size, revision, relist: this.listed }, 'etcd prefix listed');
     if (!this.listed) {
