@@ -54,6 +54,23 @@ class LinkPlanner {
     return ownerOf(link, this.input.ownership, this.adoptable);
   }
 
+  private ownedIndex: Map<string, ObservedLink[]> | undefined;
+
+  /** Links vifd owns for `port`, from an index built once per plan. */
+  private ownedBy(port: string): ObservedLink[] {
+    if (!this.ownedIndex) {
+      this.ownedIndex = new Map();
+      for (const link of this.input.links.links.values()) {
+        const owner = this.owner(link);
+        if (!owner.owned || owner.port === undefined) continue;
+        const list = this.ownedIndex.get(owner.port) ?? [];
+        list.push(link);
+        this.ownedIndex.set(owner.port, list);
+      }
+    }
+    return this.ownedIndex.get(port) ?? [];
+  }
+
   /** Actions for one key; returns its outcome. */
   planKey(key: WorkKey): KeyOutcome {
     const linkName = linkNameOfKey(key);
@@ -70,9 +87,7 @@ class LinkPlanner {
 
   private planRemoval(port: string): KeyOutcome {
     let changed = false;
-    for (const link of this.input.links.links.values()) {
-      const owner = this.owner(link);
-      if (!owner.owned || owner.port !== port) continue;
+    for (const link of this.ownedBy(port)) {
       this.deleteOnce(port, link, `port ${port} is no longer desired`);
       if (link.master) this.followUps.add(linkKey(link.master));
       changed = true;
@@ -118,12 +133,10 @@ class LinkPlanner {
     }
     // Owned links of this port that it no longer needs (renamed, type changed).
     const wanted = new Set(spec.exclusiveNames);
-    for (const link of this.input.links.links.values()) {
-      const owner = this.owner(link);
-      if (owner.owned && owner.port === port && !wanted.has(link.name)) {
-        this.deleteOnce(port, link, 'no longer part of the binding');
-        if (link.master) this.followUps.add(linkKey(link.master));
-      }
+    for (const link of this.ownedBy(port)) {
+      if (wanted.has(link.name)) continue;
+      this.deleteOnce(port, link, 'no longer part of the binding');
+      if (link.master) this.followUps.add(linkKey(link.master));
     }
     const conflict = problems.find((p) => p.state === 'conflict');
     if (conflict) return conflict;
@@ -246,6 +259,11 @@ function sameKind(desired: DesiredPortLink, link: ObservedLink): boolean {
 export function planLinks(input: LinkPlanInput): LinkPlan {
   const planner = new LinkPlanner(input);
   for (const key of input.keys) planner.outcomes.set(key, planner.planKey(key));
+  // A bridge freed by this round's removals goes in the same batch (one bulk
+  // delete instead of a second round).
+  for (const key of [...planner.followUps]) {
+    if (!planner.outcomes.has(key)) planner.outcomes.set(key, planner.planKey(key));
+  }
   return { actions: orderActions(planner.actions), outcomes: planner.outcomes, followUps: planner.followUps };
 }
 

@@ -2,6 +2,7 @@
 // dirty; a short quiet period folds a burst (atomic replace, rename, many
 // files) into one update of the store, then the affected ports are enqueued.
 import { watch, type FSWatcher } from 'chokidar';
+import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import type { DesiredStore } from '../desired/store.js';
@@ -35,9 +36,24 @@ export class DirectorySource {
       this.watcher.on(event, (path: string) => this.markDirty(path));
     }
     this.watcher.on('error', (error) => this.o.logger.error({ err: error, dir: this.o.dir }, 'directory watch error'));
-    await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
-    await this.load(await listDocumentPaths(this.o.dir));
-    // Files that vanished while vifd was down are simply absent: nothing to do.
+    const ready = new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
+    // Read everything while chokidar sets up its watches, then look once more
+    // for what changed in between (chokidar reports only what comes after).
+    const loadStarted = Date.now();
+    const paths = await listDocumentPaths(this.o.dir);
+    await Promise.all([ready, this.load(paths)]);
+    await this.catchUp(new Set(paths), loadStarted);
+  }
+
+  /** Files added, changed or removed while the initial read and the watch
+   * set-up overlapped. */
+  private async catchUp(loaded: ReadonlySet<string>, since: number): Promise<void> {
+    const now = await listDocumentPaths(this.o.dir);
+    const stats = await Promise.all(now.map((p) => stat(p).catch(() => undefined)));
+    const again = now.filter((p, i) => !loaded.has(p) || (stats[i]?.mtimeMs ?? Infinity) >= since - 20);
+    const present = new Set(now);
+    const gone = [...loaded].filter((p) => !present.has(p));
+    if (again.length + gone.length > 0) await this.load([...again, ...gone]);
   }
 
   async stop(): Promise<void> {

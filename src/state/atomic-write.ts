@@ -1,6 +1,7 @@
 // State files are written atomically: temp file, fsync, rename, so a crash
 // leaves either the old or the new content, never half of one.
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink, writeFile } from 'node:fs/promises';
+import { syncFilesystemOf } from '../host/syncfs.js';
 import { dirname, basename, join } from 'node:path';
 
 let counter = 0;
@@ -18,6 +19,22 @@ export async function writeFileAtomic(path: string, data: string, options: { fsy
     await rename(temp, path);
   } catch (error) {
     await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Many files at once with the same guarantee: all temp files written, made
+ * durable by one syncfs, then renamed into place. */
+export async function writeFilesAtomic(dir: string, files: ReadonlyArray<{ path: string; data: string }>): Promise<void> {
+  if (files.length === 0) return;
+  if (files.length === 1) return writeFileAtomic(files[0]!.path, files[0]!.data);
+  const temps = files.map((f) => join(dirname(f.path), `.${basename(f.path)}.${process.pid}.${counter++}.tmp`));
+  await Promise.all(files.map((f, i) => writeFile(temps[i]!, f.data, { mode: 0o644 })));
+  try {
+    await syncFilesystemOf(dir);
+    await Promise.all(files.map((f, i) => rename(temps[i]!, f.path)));
+  } catch (error) {
+    await Promise.all(temps.map((t) => unlink(t).catch(() => undefined)));
     throw error;
   }
 }

@@ -3,7 +3,7 @@
 import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BindingStatus } from '../reconcile/status.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic, writeFilesAtomic } from './atomic-write.js';
 
 const PORT_FILE = /^([0-9a-f-]{36})\.json$/u;
 
@@ -19,6 +19,14 @@ export class StatusStore {
 
   async write(status: BindingStatus): Promise<void> {
     await writeFileAtomic(join(this.dir, `${status.port}.json`), JSON.stringify(status, null, 2) + '\n');
+  }
+
+  /** Writes many statuses with one syncfs (a round can settle thousands). */
+  async writeMany(statuses: readonly BindingStatus[]): Promise<void> {
+    await writeFilesAtomic(
+      this.dir,
+      statuses.map((status) => ({ path: join(this.dir, `${status.port}.json`), data: JSON.stringify(status, null, 2) + '\n' })),
+    );
   }
 
   async remove(port: string): Promise<void> {

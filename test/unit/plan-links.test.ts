@@ -106,7 +106,7 @@ describe('planLinks for bridge bindings', () => {
       docs: {},
       observed: [ownedBridge('br1'), ownedTap(TAP1, P1, { master: 'br1' })],
       keys: [P1],
-      expected: [`delete-link ${TAP1}`],
+      expected: [`delete-link ${TAP1}`, 'delete-link br1'],
     },
     {
       name: 'unused owned bridge is deleted',
