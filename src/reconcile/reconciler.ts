@@ -238,11 +238,12 @@ export class Reconciler {
       await this.settleJournal(after);
     }
     this.lastSnapshot = after;
-    for (const key of verify.followUps) this.queue.add(key);
-    for (const key of plan.followUps) this.queue.add(key);
+    // Follow-ups were planned inline; queue those the round did not settle.
+    for (const key of plan.followUps) if (verify.outcomes.get(key)?.state === 'changing') this.queue.add(key);
 
     const results: RoundResult = new Map();
-    const writes: Promise<void>[] = [];
+    const writes: BindingStatus[] = [];
+    const removals: string[] = [];
     const now = new Date().toISOString();
     for (const key of keys) {
       const outcome = verify.outcomes.get(key) ?? { state: 'converged' as const };
@@ -257,9 +258,16 @@ export class Reconciler {
       if (acted || outcome.state === 'changing' || outcome.state === 'blocked') this.attempts.set(key, (this.attempts.get(key) ?? 0) + 1);
       const decided = phaseOf({ desired: context.desired.bindings.has(key), outcome, failures: keyFailures });
       results.set(key, decided.retry);
-      writes.push(this.record(key, decided.phase, decided.message, now, context, after));
+      const change = this.record(key, decided.phase, decided.message, now, context, after);
+      if (change === 'removed') removals.push(key);
+      else if (change) writes.push(change);
     }
-    await Promise.all(writes);
+    // One syncfs for the round's status files, then tell listeners.
+    await this.deps.statusStore.writeMany(writes);
+    await Promise.all(removals.map((port) => this.deps.statusStore.remove(port)));
+    if (writes.length + removals.length > 0) logger.debug({ written: writes.length, removed: removals.length, ms: Date.now() - Date.parse(now) }, 'statuses recorded');
+    for (const status of writes) this.emitStatus(status.port, status);
+    for (const port of removals) this.emitStatus(port, undefined);
     await this.deps.statusStore.writeSummary({ ...this.summary(), at: now });
     return results;
   }
@@ -295,17 +303,15 @@ export class Reconciler {
     else await this.deps.journal.record([...this.adoptable]);
   }
 
-  private async record(port: string, phase: Phase | 'Gone', message: string, now: string, context: PlanContext, snapshot: HostSnapshot): Promise<void> {
+  /** Updates the in-memory status; returns what must reach the status files. */
+  private record(port: string, phase: Phase | 'Gone', message: string, now: string, context: PlanContext, snapshot: HostSnapshot): BindingStatus | 'removed' | undefined {
     const previous = this.statuses.get(port);
     if (phase === 'Gone' && !context.desired.invalidOnly.has(port)) {
-      if (previous) {
-        this.statuses.delete(port);
-        this.attempts.delete(port);
-        this.emitStatus(port, undefined);
-        this.deps.logger.info({ port }, 'unplugged');
-        await this.deps.statusStore.remove(port);
-      }
-      return;
+      if (!previous) return undefined;
+      this.statuses.delete(port);
+      this.attempts.delete(port);
+      this.deps.logger.info({ port }, 'unplugged');
+      return 'removed';
     }
     const status = buildStatus({
       port,
@@ -317,13 +323,12 @@ export class Reconciler {
       desired: context.desired,
       links: snapshot.links,
     });
-    if (sameStatus(previous, status)) return;
+    if (sameStatus(previous, status)) return undefined;
     this.statuses.set(port, status);
-    this.emitStatus(port, status);
     if (previous?.phase !== status.phase) {
       const level = status.phase === 'Failed' || status.phase === 'Conflict' || status.phase === 'Invalid' ? 'warn' : 'info';
       this.deps.logger[level]({ port, phase: status.phase, from: previous?.phase, attempts: status.attempts }, status.message || status.phase);
     }
-    await this.deps.statusStore.write(status);
+    return status;
   }
 }
