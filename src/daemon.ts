@@ -1,6 +1,8 @@
 // `vifd run`: wires sources, observer, reconciler and state together.
 import { mkdir, access } from 'node:fs/promises';
 import type { Logger } from 'pino';
+import type { ApiAddress } from './api/address.js';
+import { Api } from './api/api.js';
 import { DesiredStore } from './desired/store.js';
 import { LinuxHost } from './host/host.js';
 import { LinkMonitor } from './host/link-monitor.js';
@@ -20,6 +22,8 @@ export interface DaemonOptions {
   logger: Logger;
   /** Desired bindings also from an etcd prefix (--etcd). */
   etcd?: EtcdOptions;
+  /** The API (always served): default unix:<state-dir>/vifd.sock; a token on TCP. */
+  api?: { address?: ApiAddress; token?: string };
 }
 
 export class NetnsMissingError extends Error {
@@ -44,6 +48,7 @@ export interface RunningDaemon {
   store: DesiredStore;
   /** The etcd source, when --etcd is given: `etcd.stale` for readiness/metrics. */
   etcd: AttachedEtcd | undefined;
+  api: Api;
   stop(): Promise<void>;
 }
 
@@ -67,6 +72,9 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     options: { resyncMs: o.resyncMs },
   });
   await reconciler.restore();
+  const api = new Api({ stateDir: o.stateDir, ...o.api, store, reconciler, logger });
+  const apiBindings = await api.load(); // before the directory: a port the API held keeps it
+  logger.info({ bindings: apiBindings }, 'API bindings loaded');
   const source = new DirectorySource({ dir: o.desiredDir, store, logger, onChange: (ports) => reconciler.desiredChanged(ports) });
   const started = Date.now();
   await source.start();
@@ -82,15 +90,26 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
         onStale: () => void statusStore.writeSummary({ ...reconciler.summary(), at: new Date().toISOString() }).catch(() => undefined),
       })
     : undefined;
-  const monitor = new LinkMonitor(o.netns, (names) => reconciler.linksChanged(names), logger);
+  await api.start();
+  const monitor = new LinkMonitor(
+    o.netns,
+    (names) => {
+      api.metrics.linkEvent(); // starts the repair-latency clock
+      reconciler.linksChanged(names);
+    },
+    logger,
+  );
   monitor.start();
   await reconciler.startResync();
+  void reconciler.queue.whenIdle().then(() => api.markReady());
   logger.info({ netns: o.netns ?? '(host)', stateDir: o.stateDir }, 'vifd running');
   return {
     reconciler,
     store,
     etcd,
+    api,
     async stop() {
+      await api.stop();
       monitor.stop();
       await source.stop();
       await reconciler.stop(); // lets the round in flight finish and record status

@@ -1,6 +1,7 @@
 // vifd run: the daemon. SIGTERM/SIGINT finish the round in flight, write
 // status and exit 0; nothing is torn down.
 import { startDaemon } from '../daemon.js';
+import { apiRunOptions, API_RUN_OPTIONS } from './api-args.js';
 import { createLogger } from '../log.js';
 import { DEFAULT_DESIRED_DIR, DEFAULT_STATE_DIR, parse, UsageError } from './args.js';
 import { ETCD_RUN_OPTIONS, etcdRunOptions } from './etcd-args.js';
@@ -12,7 +13,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     netns: { type: 'string' },
     'resync-seconds': { type: 'string', default: '60' },
     ...ETCD_RUN_OPTIONS,
+    ...API_RUN_OPTIONS,
   });
+  const api = await apiRunOptions(values);
   const etcd = etcdRunOptions(values);
   const resync = Number(values['resync-seconds']);
   if (!Number.isFinite(resync) || resync <= 0) throw new UsageError('--resync-seconds must be a positive number');
@@ -24,6 +27,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     resyncMs: resync * 1000,
     logger,
     ...(etcd ? { etcd } : {}),
+    api,
   });
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {

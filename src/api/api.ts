@@ -1,0 +1,93 @@
+// Everything the daemon needs for the API, built from its parts: the saved
+// API bindings (a DesiredStore source), the watch hub and metrics fed by the
+// reconciler's hooks, and the HTTP server.
+import type { Logger } from 'pino';
+import type { DesiredStore } from '../desired/store.js';
+import { hostCommandCount } from '../host/run.js';
+import type { Reconciler } from '../reconcile/reconciler.js';
+import { defaultApiAddress, type ApiAddress } from './address.js';
+import { ApiBindingFiles } from './binding-files.js';
+import { BindingsService } from './bindings-service.js';
+import { ApiServer } from './server.js';
+import { VifdMetrics } from './vifd-metrics.js';
+import { WatchHub } from './watch-hub.js';
+
+export interface ApiOptions {
+  stateDir: string;
+  /** Default: unix:<state-dir>/vifd.sock. */
+  address?: ApiAddress;
+  token?: string;
+  store: DesiredStore;
+  reconciler: Reconciler;
+  logger: Logger;
+  ringSize?: number;
+}
+
+export class Api {
+  readonly bindings: BindingsService;
+  readonly hub: WatchHub;
+  readonly metrics: VifdMetrics;
+  readonly server: ApiServer;
+  private isReady = false;
+  private readonly unhook: Array<() => void> = [];
+
+  constructor(o: ApiOptions) {
+    const { reconciler } = o;
+    const statuses = () => reconciler.statusList();
+    this.hub = new WatchHub(statuses, o.ringSize);
+    this.metrics = new VifdMetrics({
+      statuses,
+      queueDepth: () => reconciler.queue.depth,
+      hostCommands: hostCommandCount,
+      watchClients: () => this.hub.clients,
+      revision: () => this.hub.revision,
+    });
+    this.unhook.push(
+      reconciler.onStatus((port, status) => {
+        this.hub.publish(port, status);
+        this.metrics.onStatus(port, status);
+      }),
+      reconciler.onRound((info) => this.metrics.onRound(info)),
+    );
+    this.bindings = new BindingsService({
+      store: o.store,
+      files: new ApiBindingFiles(o.stateDir),
+      onChange: (ports) => reconciler.desiredChanged(ports),
+      logger: o.logger,
+    });
+    this.server = new ApiServer(
+      {
+        bindings: this.bindings,
+        hub: this.hub,
+        metrics: this.metrics,
+        statuses,
+        summary: () => reconciler.summary(),
+        readiness: () => (this.isReady ? { ready: true, reason: 'first full reconcile done' } : { ready: false, reason: 'first full reconcile not done yet' }),
+      },
+      { address: o.address ?? defaultApiAddress(o.stateDir), ...(o.token ? { token: o.token } : {}), logger: o.logger },
+    );
+  }
+
+  /** Loads the saved API bindings into the store: call before the first reconcile. */
+  load(): Promise<number> {
+    return this.bindings.load();
+  }
+
+  start(): Promise<void> {
+    return this.server.start();
+  }
+
+  /** The first full reconcile is done: /readyz answers 200 from now on. */
+  markReady(): void {
+    this.isReady = true;
+  }
+
+  get ready(): boolean {
+    return this.isReady;
+  }
+
+  async stop(): Promise<void> {
+    for (const off of this.unhook) off();
+    await this.server.stop();
+  }
+}

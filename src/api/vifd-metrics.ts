@@ -1,0 +1,132 @@
+// vifd's Prometheus metrics, fed by the reconciler's hooks (rounds, status
+// changes), kernel link events and the API itself.
+//
+// Repair latency is approximate: it runs from the earliest kernel link event
+// seen before the round that found a Ready binding broken (or that round's
+// start, without such an event) until the binding is verified Ready again. A
+// repair that needs several rounds counts from the moment its status left
+// Ready. Link events unrelated to the binding may start the clock early.
+import type { RoundInfo } from '../reconcile/reconciler.js';
+import type { BindingStatus, Phase } from '../reconcile/status.js';
+import { Counter, Gauge, Histogram, Registry } from './prometheus.js';
+
+export interface MetricsSources {
+  statuses: () => readonly BindingStatus[];
+  queueDepth: () => number;
+  hostCommands: () => number;
+  watchClients: () => number;
+  revision: () => number;
+}
+
+const PHASES: readonly Phase[] = ['Pending', 'Ready', 'Failed', 'Invalid', 'Conflict', 'Removing'];
+const EVENT_LOOKBACK_MS = 5_000;
+
+export class VifdMetrics {
+  private readonly registry = new Registry();
+  private readonly rounds = this.registry.add(new Counter('vifd_reconcile_rounds_total', 'Reconcile rounds run.'));
+  private readonly keys = this.registry.add(new Counter('vifd_reconcile_keys_total', 'Keys (bindings, links) processed by reconcile rounds.'));
+  private readonly errors = this.registry.add(new Counter('vifd_reconcile_errors_total', 'Reconcile errors by type: action error codes, ROUND_FAILED for a round that threw.'));
+  private readonly problems = this.registry.add(new Counter('vifd_binding_problem_transitions_total', 'Bindings entering Failed, Conflict or Invalid.'));
+  private readonly roundSeconds = this.registry.add(
+    new Histogram('vifd_reconcile_round_duration_seconds', 'Duration of reconcile rounds.', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
+  );
+  private readonly repairSeconds = this.registry.add(
+    new Histogram('vifd_repair_duration_seconds', 'Approximate time from a Ready binding found broken to Ready again.', [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]),
+  );
+  private readonly apiRequests = this.registry.add(new Counter('vifd_api_requests_total', 'API requests by method, route and status code.'));
+  private readonly apiSeconds = this.registry.add(
+    new Histogram('vifd_api_request_duration_seconds', 'API request latency (watch streams excluded).', [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1]),
+  );
+
+  private readonly phases = new Map<string, Phase>();
+  private readonly brokenSince = new Map<string, number>();
+  private readonly enteredReady = new Set<string>();
+  private linkEvents: number[] = [];
+
+  constructor(private readonly sources: MetricsSources, private readonly now: () => number = () => Date.now()) {
+    this.registry.add(new Gauge('vifd_queue_depth', 'Keys waiting in the work queue.', () => [{ value: sources.queueDepth() }]));
+    this.registry.add(
+      new Gauge('vifd_bindings', 'Bindings by phase.', () => {
+        const counts = new Map<string, number>(PHASES.map((p) => [p, 0]));
+        for (const s of sources.statuses()) counts.set(s.phase, (counts.get(s.phase) ?? 0) + 1);
+        return [...counts].map(([phase, value]) => ({ labels: { phase }, value }));
+      }),
+    );
+    this.registry.add(new Gauge('vifd_host_commands_total', 'Host commands run (ip, ovs, helpers).', () => [{ value: sources.hostCommands() }], 'counter'));
+    this.registry.add(new Gauge('vifd_watch_clients', 'Connected watch streams.', () => [{ value: sources.watchClients() }]));
+    this.registry.add(new Gauge('vifd_status_revision', 'Latest status revision (GET /v1/watch).', () => [{ value: sources.revision() }]));
+    for (const s of sources.statuses()) this.phases.set(s.port, s.phase);
+  }
+
+  render(): string {
+    return this.registry.render();
+  }
+
+  linkEvent(): void {
+    this.linkEvents.push(this.now());
+    if (this.linkEvents.length > 4096) this.linkEvents = this.linkEvents.slice(-2048);
+  }
+
+  apiRequest(method: string, route: string, code: number, seconds: number | undefined): void {
+    this.apiRequests.inc({ method, route, code: String(code) });
+    if (seconds !== undefined) this.apiSeconds.observe(seconds, { route });
+  }
+
+  onStatus(port: string, status: BindingStatus | undefined): void {
+    const now = this.now();
+    const previous = { phase: this.phases.get(port) };
+    if (!status) {
+      this.phases.delete(port);
+      this.brokenSince.delete(port);
+      return;
+    }
+    this.phases.set(port, status.phase);
+    if (status.phase !== previous.phase && (status.phase === 'Failed' || status.phase === 'Conflict' || status.phase === 'Invalid')) {
+      this.problems.inc({ phase: status.phase });
+    }
+    if (previous.phase === 'Ready' && status.phase !== 'Ready' && status.phase !== 'Removing' && !this.brokenSince.has(port)) {
+      const recent = this.linkEvents.filter((at) => now - at <= EVENT_LOOKBACK_MS);
+      this.brokenSince.set(port, Math.min(now, ...recent));
+    }
+    if (status.phase === 'Ready' && previous.phase !== 'Ready') {
+      this.enteredReady.add(port);
+      const since = this.brokenSince.get(port);
+      if (since !== undefined) {
+        this.repairSeconds.observe((now - since) / 1000);
+        this.brokenSince.delete(port);
+      }
+    }
+  }
+
+  onRound(info: RoundInfo): void {
+    this.rounds.inc();
+    this.keys.inc({}, info.keys);
+    this.roundSeconds.observe(info.durationMs / 1000);
+    if (info.failed) this.errors.inc({ type: 'ROUND_FAILED' });
+    for (const error of info.errors) this.errors.inc({ type: String((error as { code?: unknown }).code ?? error.name) });
+    // Repairs finished within this one round: Ready before and after, acted on.
+    const detected = this.detectionTime(info.startedAt);
+    for (const port of info.acted) {
+      if (this.phases.get(port) === 'Ready' && !this.enteredReady.has(port) && !this.brokenSince.has(port)) {
+        this.repairSeconds.observe(Math.max(0, this.now() - detected) / 1000);
+      }
+    }
+    this.enteredReady.clear();
+  }
+
+  /** The earliest link event shortly before the round started, else its start. */
+  private detectionTime(startedAt: number): number {
+    let earliest = startedAt;
+    const keep: number[] = [];
+    for (const at of this.linkEvents) {
+      if (at > startedAt) keep.push(at);
+      else if (startedAt - at <= EVENT_LOOKBACK_MS) earliest = Math.min(earliest, at);
+    }
+    this.linkEvents = keep;
+    return earliest;
+  }
+
+  counter(name: 'rounds' | 'errors', labels: Record<string, string> = {}): number {
+    return name === 'rounds' ? this.rounds.get(labels) : this.errors.get(labels);
+  }
+}
