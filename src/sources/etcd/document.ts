@@ -16,8 +16,9 @@ export function parseEtcdValue(key: string, value: string): ParseResult {
   const result = parseDocumentText(value);
   if (!result.ok) return { ...result, ports: [...new Set([port, ...result.ports])] };
   const problems = [];
-  if (result.bindings.length !== 1) {
-    problems.push({ path: 'kind', message: `one PortBinding per etcd key (found ${result.bindings.length} bindings)` });
+  const kind = (JSON.parse(value) as { kind?: unknown }).kind; // valid JSON: it parsed
+  if (kind !== 'PortBinding' || result.bindings.length !== 1) {
+    problems.push({ path: 'kind', message: `one PortBinding per etcd key (found ${String(kind)} with ${result.bindings.length} binding(s))` });
   } else if (result.bindings[0]!.port !== port) {
     problems.push({ path: 'port', message: `must equal the key's last segment ${port} (is ${result.bindings[0]!.port})` });
   }
