@@ -8,10 +8,11 @@ import { UsageError } from './args.js';
 
 export const USAGE = `usage:
   vifd run      --desired-dir DIR --state-dir DIR [--netns NAME] [--resync-seconds N]
+                [--api unix:PATH | --api tcp:127.0.0.1:PORT --api-token-file FILE]   (default unix:<state-dir>/vifd.sock)
                 [--etcd URL[,URL...] [--etcd-prefix P] [--hostname NAME] [--etcd-lease-seconds N] [--etcd-initial-timeout-seconds N]]
   vifd validate FILE...
   vifd plan     --desired-dir DIR [--netns NAME] [--state-dir DIR]
-  vifd status   [--state-dir DIR] [--json]
+  vifd status   [--state-dir DIR | --api unix:PATH|tcp:HOST:PORT [--api-token-file F]] [--json] [--watch]
   vifd status   --etcd URL[,URL...] [--hostname NAME] [--json]   (no host: the fleet)
   vifd schema   (prints the PortBinding JSON Schema)`;
 

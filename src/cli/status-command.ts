@@ -2,6 +2,8 @@
 import { StatusStore } from '../state/status-store.js';
 import type { BindingStatus } from '../reconcile/status.js';
 import { DEFAULT_STATE_DIR, parse } from './args.js';
+import { apiClientFor, fetchStatuses } from './status-api.js';
+import { watchStatus } from './status-watch.js';
 import { etcdStatus, etcdSummaryLine } from './etcd-status.js';
 
 export function statusTable(statuses: readonly BindingStatus[]): string {
@@ -18,9 +20,19 @@ export async function statusCommand(argv: string[]): Promise<number> {
     json: { type: 'boolean', default: false },
     etcd: { type: 'string' },
     hostname: { type: 'string' },
+    api: { type: 'string' },
+    'api-token-file': { type: 'string' },
+    watch: { type: 'boolean', default: false },
   });
   if (values.etcd !== undefined) return etcdStatus(values.etcd, values.hostname, values.json);
-  const { statuses, corrupt } = await new StatusStore(values['state-dir']).readAll();
+  // --api reads a running vifd; --watch follows it (default: its socket in the state dir).
+  const client = values.api !== undefined || values.watch ? await apiClientFor(values.api ?? `unix:${values['state-dir']}/vifd.sock`, values['api-token-file']) : undefined;
+  if (client && values.watch) {
+    const stop = new AbortController();
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+    return watchStatus(client, process.stdout, stop.signal);
+  }
+  const { statuses, corrupt } = client ? { statuses: (await fetchStatuses(client).finally(() => client.destroy())).items, corrupt: [] } : await new StatusStore(values['state-dir']).readAll();
   if (values.json) {
     process.stdout.write(JSON.stringify(statuses, null, 2) + '\n');
   } else {

@@ -1,0 +1,33 @@
+// `vifd status --api ADDRESS`: the statuses from a running vifd, over its API.
+import { parseApiAddress, readTokenFile, type ApiAddress } from '../api/address.js';
+import { ApiClient } from '../api/client.js';
+import { ApiAddressError } from '../api/errors.js';
+import type { BindingStatus } from '../reconcile/status.js';
+import { UsageError } from './args.js';
+
+/** The daemon answered with an error status. */
+export class ApiStatusError extends Error {
+  readonly code = 'API_ERROR';
+  constructor(readonly status: number, body: string) {
+    super(`vifd API answered HTTP ${status}: ${body.trim()}`);
+    this.name = 'ApiStatusError';
+  }
+}
+
+export async function apiClientFor(api: string, tokenFile: string | undefined): Promise<ApiClient> {
+  let address: ApiAddress;
+  try {
+    address = parseApiAddress(api);
+  } catch (error) {
+    if (error instanceof ApiAddressError) throw new UsageError(error.message);
+    throw error;
+  }
+  const token = tokenFile === undefined ? undefined : await readTokenFile(tokenFile);
+  return new ApiClient(address, token, 1);
+}
+
+export async function fetchStatuses(client: ApiClient): Promise<{ revision: number; items: BindingStatus[] }> {
+  const res = await client.request<{ revision: number; items: BindingStatus[] }>('GET', '/v1/status');
+  if (res.status !== 200) throw new ApiStatusError(res.status, res.text);
+  return res.body;
+}
