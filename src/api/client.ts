@@ -86,6 +86,7 @@ export class ApiClient {
           return;
         }
         const lines = createInterface({ input: res });
+        lines.on('error', () => undefined); // readline re-emits the stream's error (an aborted stream)
         lines.on('line', (line) => {
           if (line.trim() === '') return;
           try {
