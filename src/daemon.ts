@@ -6,6 +6,7 @@ import { Api } from './api/api.js';
 import { DesiredStore } from './desired/store.js';
 import { LinuxHost } from './host/host.js';
 import { LinkMonitor } from './host/link-monitor.js';
+import { OvsHost } from './host/ovs-host.js';
 import { DEFAULT_OWNERSHIP } from './reconcile/ownership.js';
 import { Reconciler } from './reconcile/reconciler.js';
 import { DirectorySource } from './sources/directory-source.js';
@@ -22,6 +23,10 @@ export interface DaemonOptions {
   logger: Logger;
   /** Desired bindings also from an etcd prefix (--etcd). */
   etcd?: EtcdOptions;
+  /** OVSDB to use for `ovs` bindings (unix:PATH); undefined: no OVS. */
+  ovsdb?: string;
+  /** Datapath of OVS bridges vifd creates when a binding names none. */
+  ovsDatapathType?: 'system' | 'netdev';
   /** The API (always served): default unix:<state-dir>/vifd.sock; a token on TCP. */
   api?: { address?: ApiAddress; token?: string };
 }
@@ -62,14 +67,15 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   const store = new DesiredStore();
   const statusStore = new StatusStore(o.stateDir);
   await statusStore.init();
+  const ovs = o.ovsdb ? new OvsHost(o.ovsdb, logger) : undefined;
   const reconciler = new Reconciler({
-    host: new LinuxHost(o.netns, ownership),
+    host: new LinuxHost(o.netns, ownership, ovs),
     store,
     statusStore,
     journal: new IntentJournal(o.stateDir),
     ownership,
     logger,
-    options: { resyncMs: o.resyncMs },
+    options: { resyncMs: o.resyncMs, ...(o.ovsDatapathType ? { defaultDatapathType: o.ovsDatapathType } : {}) },
   });
   await reconciler.restore();
   const api = new Api({ stateDir: o.stateDir, ...o.api, store, reconciler, logger });
@@ -100,6 +106,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     logger,
   );
   monitor.start();
+  ovs?.start({ onNames: (names) => reconciler.ovsChanged(names), onResync: () => reconciler.ovsResync() });
   await reconciler.startResync();
   void reconciler.queue.whenIdle().then(() => api.markReady());
   logger.info({ netns: o.netns ?? '(host)', stateDir: o.stateDir }, 'vifd running');
@@ -113,6 +120,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       monitor.stop();
       await source.stop();
       await reconciler.stop(); // lets the round in flight finish and record status
+      await ovs?.stop();
       await etcd?.stop(); // publishes the last statuses (bounded wait)
       await lock.release();
     },

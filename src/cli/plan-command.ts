@@ -3,12 +3,15 @@
 import { DesiredStore } from '../desired/store.js';
 import { LinuxHost } from '../host/host.js';
 import { assertNetnsExists } from '../daemon.js';
-import { describeAction } from '../reconcile/actions.js';
+import { describeAction, describeOvsChanges } from '../reconcile/actions.js';
 import { DEFAULT_OWNERSHIP } from '../reconcile/ownership.js';
 import { allKeys, planRound } from '../reconcile/plan.js';
 import { IntentJournal } from '../state/intent-journal.js';
 import { listDocumentPaths, loadFiles } from '../sources/load-files.js';
 import { DEFAULT_DESIRED_DIR, parse } from './args.js';
+import { OVS_OPTIONS, ovsArgs } from './ovs-args.js';
+import { OvsHost } from '../host/ovs-host.js';
+import { createLogger } from '../log.js';
 
 export async function planCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
@@ -16,27 +19,34 @@ export async function planCommand(argv: string[]): Promise<number> {
     'state-dir': { type: 'string' },
     netns: { type: 'string' },
     json: { type: 'boolean', default: false },
+    ...OVS_OPTIONS,
   });
+  const ovsOptions = ovsArgs(values);
   await assertNetnsExists(values.netns);
   const store = new DesiredStore();
   const report = await loadFiles(await listDocumentPaths(values['desired-dir']), store);
-  const host = new LinuxHost(values.netns, DEFAULT_OWNERSHIP);
+  const ovs = ovsOptions.ovsdb ? new OvsHost(ovsOptions.ovsdb, createLogger()) : undefined;
+  if (ovs) await ovs.connect(5000);
+  const host = new LinuxHost(values.netns, DEFAULT_OWNERSHIP, ovs);
   const snapshot = await host.snapshot();
+  await ovs?.stop();
   const adoptable = values['state-dir'] ? (await new IntentJournal(values['state-dir']).pending()).names : new Set<string>();
-  const context = { desired: store.view(), ownership: DEFAULT_OWNERSHIP, adoptable };
+  const context = { desired: store.view(), ownership: DEFAULT_OWNERSHIP, adoptable, ...(ovsOptions.ovsDatapathType ? { defaultDatapathType: ovsOptions.ovsDatapathType } : {}) };
   const plan = planRound(allKeys(snapshot, context), snapshot, context);
   const outcomes = [...plan.outcomes].filter(([, o]) => o.state !== 'converged');
   if (values.json) {
-    process.stdout.write(JSON.stringify({ actions: plan.linkActions, outcomes: Object.fromEntries(outcomes), invalid: report.invalid }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ actions: plan.linkActions, ovs: plan.ovsChanges ?? null, outcomes: Object.fromEntries(outcomes), invalid: report.invalid }, null, 2) + '\n');
     return 0;
   }
   for (const { source, problems } of report.invalid) {
     for (const p of problems) process.stdout.write(`invalid ${source}: ${p.path}: ${p.message}\n`);
   }
   for (const action of plan.linkActions) process.stdout.write(`${action.key}: ${describeAction(action)}\n`);
+  for (const line of describeOvsChanges(plan.ovsChanges)) process.stdout.write(`ovs: ${line}\n`);
   for (const [key, outcome] of outcomes) {
     if (outcome.state === 'conflict' || outcome.state === 'blocked') process.stdout.write(`${key}: ${outcome.state}: ${outcome.message ?? ''}\n`);
   }
-  process.stdout.write(`${plan.linkActions.length} action(s); ${store.view().bindings.size} binding(s) desired\n`);
+  const ovsCount = describeOvsChanges(plan.ovsChanges).length;
+  process.stdout.write(`${plan.linkActions.length + ovsCount} action(s); ${store.view().bindings.size} binding(s) desired\n`);
   return 0;
 }

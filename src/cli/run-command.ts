@@ -5,6 +5,7 @@ import { apiRunOptions, API_RUN_OPTIONS } from './api-args.js';
 import { createLogger } from '../log.js';
 import { DEFAULT_DESIRED_DIR, DEFAULT_STATE_DIR, parse, UsageError } from './args.js';
 import { ETCD_RUN_OPTIONS, etcdRunOptions } from './etcd-args.js';
+import { OVS_OPTIONS, ovsArgs } from './ovs-args.js';
 
 export async function runCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
@@ -14,7 +15,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     'resync-seconds': { type: 'string', default: '60' },
     ...ETCD_RUN_OPTIONS,
     ...API_RUN_OPTIONS,
+    ...OVS_OPTIONS,
   });
+  const ovs = ovsArgs(values);
   const api = await apiRunOptions(values);
   const etcd = etcdRunOptions(values);
   const resync = Number(values['resync-seconds']);
@@ -27,6 +30,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     resyncMs: resync * 1000,
     logger,
     ...(etcd ? { etcd } : {}),
+    ...ovs,
     api,
   });
   await new Promise<void>((resolve) => {

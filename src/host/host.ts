@@ -6,25 +6,40 @@ import type { LinkSnapshot } from '../observed/links.js';
 import type { LinkAction } from '../reconcile/actions.js';
 import type { OwnershipConfig } from '../reconcile/ownership.js';
 import { Ip } from './ip.js';
+import type { OvsHost } from './ovs-host.js';
+import type { ApplyOvsResult, OvsChanges, OvsSnapshot } from './ovsdb/index.js';
 
 export interface HostSnapshot {
   links: LinkSnapshot;
+  /** undefined: no OVSDB configured, or not reachable now. */
+  ovs: OvsSnapshot | undefined;
   takenAt: number;
 }
 
 export interface Host {
   snapshot(): Promise<HostSnapshot>;
   applyLinks(actions: readonly LinkAction[]): Promise<ActuationResult>;
+  applyOvs(changes: OvsChanges, snapshot: OvsSnapshot | undefined): Promise<ApplyOvsResult>;
 }
 
 export class LinuxHost implements Host {
   readonly ip: Ip;
-  constructor(readonly netns: string | undefined, private readonly ownership: OwnershipConfig) {
+  constructor(
+    readonly netns: string | undefined,
+    private readonly ownership: OwnershipConfig,
+    readonly ovs?: OvsHost,
+  ) {
     this.ip = new Ip(netns);
   }
 
   async snapshot(): Promise<HostSnapshot> {
-    return { links: await this.ip.snapshotLinks(), takenAt: Date.now() };
+    const [links, ovs] = await Promise.all([this.ip.snapshotLinks(), this.ovs?.snapshot()]);
+    return { links, ovs, takenAt: Date.now() };
+  }
+
+  applyOvs(changes: OvsChanges, snapshot: OvsSnapshot | undefined): Promise<ApplyOvsResult> {
+    if (!this.ovs) throw new Error('no OVSDB configured (--ovsdb)');
+    return this.ovs.apply(changes, snapshot);
   }
 
   applyLinks(actions: readonly LinkAction[]): Promise<ActuationResult> {

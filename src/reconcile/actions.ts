@@ -1,6 +1,7 @@
 // Planned host changes: plain data produced by the planner and executed by the
 // actuators. Every action names the work-queue key it is done for, so a
 // failure is reported on the right binding.
+import type { OvsChanges } from '../host/ovsdb/index.js';
 
 /** A key of the work queue: a port UUID, or `link:<name>` for a link vifd
  * owns that belongs to no port (a shared bridge, a half-made device). */
@@ -32,6 +33,18 @@ export type LinkAction =
   | { op: 'delete-link'; key: WorkKey; name: string; why: string };
 
 export type Action = LinkAction;
+
+/** One line per OVS change, for `vifd plan`. */
+export function describeOvsChanges(c: OvsChanges | undefined): string[] {
+  if (!c) return [];
+  return [
+    ...(c.ensureBridges ?? []).map((b) => `create OVS bridge ${b.name} (datapath ${b.datapathType || 'system'})`),
+    ...(c.addPorts ?? []).map((p) => `add port ${p.name} to ${p.bridge} (iface-id ${p.externalIds?.['iface-id'] ?? '-'})`),
+    ...(c.updateIfaceExternalIds ?? []).map((u) => `update external_ids of ${u.name}`),
+    ...(c.deletePorts ?? []).map((p) => `delete port ${p.name} from ${p.bridge}`),
+    ...(c.deleteBridges ?? []).map((b) => `delete OVS bridge ${b}`),
+  ];
+}
 
 export function describeAction(action: Action): string {
   switch (action.op) {

@@ -5,9 +5,14 @@ import type { HostSnapshot } from '../host/host.js';
 import { linkKey, type Action, type LinkAction, type WorkKey } from './actions.js';
 import { ownerOf, type OwnershipConfig } from './ownership.js';
 import { planLinks, type KeyOutcome } from './plan-links.js';
+import { isEmptyOvsChanges, ovsBridgeKey, OVS_OWNER_KEY, OVS_OWNER_VALUE, OVS_PORT_KEY, planOvs } from './plan-ovs.js';
+import type { OvsChanges } from '../host/ovsdb/index.js';
 
 export interface RoundPlan {
   linkActions: LinkAction[];
+  ovsChanges: OvsChanges | undefined;
+  /** Keys whose OVS changes ride in the round's one transaction. */
+  ovsKeys: Set<WorkKey>;
   outcomes: Map<WorkKey, KeyOutcome>;
   followUps: Set<WorkKey>;
 }
@@ -17,11 +22,32 @@ export interface PlanContext {
   ownership: OwnershipConfig;
   adoptable?: ReadonlySet<string>;
   associated?: ReadonlySet<string>;
+  /** Datapath for OVS bridges vifd creates when a binding names none. */
+  defaultDatapathType?: 'system' | 'netdev';
+}
+
+const SEVERITY: Record<KeyOutcome['state'], number> = { converged: 0, changing: 1, blocked: 2, conflict: 3 };
+
+/** The worse of two outcomes for one key (a conflict beats a pending change). */
+function worse(a: KeyOutcome | undefined, b: KeyOutcome | undefined): KeyOutcome {
+  if (!a) return b ?? { state: 'converged' };
+  if (!b) return a;
+  return SEVERITY[b.state] > SEVERITY[a.state] ? b : a;
 }
 
 export function planRound(keys: Iterable<WorkKey>, snapshot: HostSnapshot, context: PlanContext): RoundPlan {
-  const links = planLinks({ keys, links: snapshot.links, ...context });
-  return { linkActions: links.actions, outcomes: links.outcomes, followUps: links.followUps };
+  const keyList = [...keys];
+  const links = planLinks({ keys: keyList, links: snapshot.links, ...context });
+  const ovs = planOvs({ keys: keyList, desired: context.desired, ovs: snapshot.ovs, ...(context.defaultDatapathType ? { defaultDatapathType: context.defaultDatapathType } : {}) });
+  const outcomes = new Map(links.outcomes);
+  for (const [key, outcome] of ovs.outcomes) outcomes.set(key, worse(outcomes.get(key), outcome));
+  return {
+    linkActions: links.actions,
+    ovsChanges: isEmptyOvsChanges(ovs.changes) ? undefined : ovs.changes,
+    ovsKeys: ovs.keysInTransaction,
+    outcomes,
+    followUps: new Set([...links.followUps, ...ovs.followUps]),
+  };
 }
 
 export function allActions(plan: RoundPlan): Action[] {
@@ -36,6 +62,13 @@ export function allKeys(snapshot: HostSnapshot, context: PlanContext): Set<WorkK
     const owner = ownerOf(link, context.ownership, context.adoptable);
     if (!owner.owned) continue;
     keys.add(owner.port ?? linkKey(link.name));
+  }
+  for (const iface of snapshot.ovs?.interfaces.values() ?? []) {
+    const port = iface.externalIds[OVS_PORT_KEY];
+    if (port) keys.add(port);
+  }
+  for (const bridge of snapshot.ovs?.bridges.values() ?? []) {
+    if (bridge.externalIds[OVS_OWNER_KEY] === OVS_OWNER_VALUE) keys.add(ovsBridgeKey(bridge.name));
   }
   return keys;
 }

@@ -10,6 +10,8 @@ import { linkKey, linkNameOfKey, type WorkKey } from './actions.js';
 import { ownerOf, type OwnershipConfig } from './ownership.js';
 import { allKeys, createdNames, planRound, type PlanContext } from './plan.js';
 import { phaseOf } from './phase.js';
+import { applyPlan, planHasWork } from './apply-plan.js';
+import { ovsBridgeKey, ovsBridgeOfKey, OVS_PORT_KEY } from './plan-ovs.js';
 import { buildStatus, sameStatus, type BindingStatus, type Phase } from './status.js';
 import { WorkQueue, type RoundResult } from './work-queue.js';
 
@@ -19,6 +21,7 @@ export interface ReconcilerOptions {
   roundsPerSecond?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
+  defaultDatapathType?: 'system' | 'netdev';
 }
 
 export interface ReconcilerDeps {
@@ -122,6 +125,27 @@ export class Reconciler {
     }
   }
 
+  /** OVSDB reported a change to these bridges, ports or interfaces. */
+  ovsChanged(names: Iterable<string>): void {
+    const view = this.deps.store.view();
+    const ovs = this.lastSnapshot?.ovs;
+    for (const name of names) {
+      const claimant = view.claimedNames.get(name);
+      if (claimant) this.queue.add(claimant);
+      for (const user of view.bridgeUsers.get(name) ?? []) this.queue.add(user);
+      const owner = ovs?.interfaces.get(name)?.externalIds[OVS_PORT_KEY] ?? ovs?.ports.get(name)?.externalIds[OVS_PORT_KEY];
+      if (owner) this.queue.add(owner);
+      if (ovs?.bridges.has(name)) this.queue.add(ovsBridgeKey(name));
+    }
+  }
+
+  /** OVSDB (re)connected or was lost: every binding that involves OVS. */
+  ovsResync(): void {
+    const view = this.deps.store.view();
+    for (const [port, binding] of view.bindings) if (binding.spec.ovsPort) this.queue.add(port, { resetBackoff: true });
+    void this.resync().catch((error: unknown) => this.deps.logger.error({ err: error }, 'resync failed'));
+  }
+
   /** Everything desired or owned gets a look: the safety net behind events. */
   async resync(): Promise<void> {
     const snapshot = await this.deps.host.snapshot();
@@ -187,7 +211,8 @@ export class Reconciler {
   }
 
   private context(): PlanContext {
-    return { desired: this.deps.store.view(), ownership: this.deps.ownership, adoptable: this.adoptable };
+    const dp = this.deps.options.defaultDatapathType;
+    return { desired: this.deps.store.view(), ownership: this.deps.ownership, adoptable: this.adoptable, ...(dp ? { defaultDatapathType: dp } : {}) };
   }
 
   private async observedRound(keys: WorkKey[]): Promise<RoundResult> {
@@ -222,19 +247,19 @@ export class Reconciler {
     let after = before;
     let verify = plan;
     let failures = new Map<WorkKey, Error[]>();
-    if (plan.linkActions.length > 0) {
+    if (planHasWork(plan)) {
       const creating = createdNames(plan.linkActions);
       if (creating.length > 0) {
         for (const name of creating) this.adoptable.add(name);
         await journal.record([...this.adoptable]);
       }
       const started = Date.now();
-      const result = await host.applyLinks(plan.linkActions);
+      const result = await applyPlan(host, plan, before);
       failures = result.failures;
       this.roundNote.errors = [...failures.values()].flat();
       after = await host.snapshot();
       verify = planRound(keys, after, context);
-      logger.debug({ keys: keys.length, lines: result.linesRun, failed: failures.size, ms: Date.now() - started }, 'round applied');
+      logger.debug({ keys: keys.length, lines: result.linesRun, ovsTransactions: result.ovsTransactions, failed: failures.size, ms: Date.now() - started }, 'round applied');
       await this.settleJournal(after);
     }
     this.lastSnapshot = after;
@@ -249,9 +274,9 @@ export class Reconciler {
       const outcome = verify.outcomes.get(key) ?? { state: 'converged' as const };
       const keyFailures = failures.get(key) ?? [];
       const acted = (plan.outcomes.get(key)?.state ?? 'converged') !== 'converged';
-      if (linkNameOfKey(key) !== undefined) {
+      if (linkNameOfKey(key) !== undefined || ovsBridgeOfKey(key) !== undefined) {
         if (outcome.state === 'changing') results.set(key, 'retry');
-        if (outcome.state === 'blocked') logger.warn({ link: linkNameOfKey(key) }, outcome.message ?? 'blocked');
+        if (outcome.state === 'blocked') logger.warn({ key }, outcome.message ?? 'blocked');
         continue;
       }
       if (acted) this.roundNote.acted.push(key);

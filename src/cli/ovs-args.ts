@@ -1,0 +1,33 @@
+// --ovsdb / --ovs-datapath, shared by `run` and `plan`.
+import { existsSync } from 'node:fs';
+import { UsageError } from './args.js';
+
+export const DEFAULT_OVSDB = 'unix:/run/openvswitch/db.sock';
+
+export const OVS_OPTIONS = {
+  ovsdb: { type: 'string' },
+  'ovs-datapath': { type: 'string' },
+} as const;
+
+export interface OvsArgs {
+  ovsdb?: string;
+  ovsDatapathType?: 'system' | 'netdev';
+}
+
+/** Without --ovsdb, the host's own OVS is used if its socket exists — but
+ * never together with --netns: a test namespace gets only the OVS it names. */
+export function ovsArgs(values: { ovsdb?: string | undefined; 'ovs-datapath'?: string | undefined; netns?: string | undefined }): OvsArgs {
+  const out: OvsArgs = {};
+  if (values.ovsdb !== undefined) {
+    if (!values.ovsdb.startsWith('unix:')) throw new UsageError('--ovsdb takes unix:PATH');
+    out.ovsdb = values.ovsdb;
+  } else if (values.netns === undefined && existsSync(DEFAULT_OVSDB.slice('unix:'.length))) {
+    out.ovsdb = DEFAULT_OVSDB;
+  }
+  const dp = values['ovs-datapath'];
+  if (dp !== undefined) {
+    if (dp !== 'system' && dp !== 'netdev') throw new UsageError('--ovs-datapath is system or netdev');
+    out.ovsDatapathType = dp;
+  }
+  return out;
+}

@@ -1,0 +1,150 @@
+// The Open vSwitch half of the planner: desired OVS ports × the OVSDB
+// snapshot → one set of changes for one transaction, per-key outcomes. Pure.
+//
+// Ownership lives in OVSDB itself: Interface and Port rows vifd adds carry
+// external_ids:vifd-port=<port>; bridges it creates carry vifd-owner=vifd.
+import type { DesiredView } from '../desired/store.js';
+import type { DesiredOvsPort } from '../desired/spec.js';
+import type { OvsChanges, OvsSnapshot } from '../host/ovsdb/index.js';
+import type { WorkKey } from './actions.js';
+import type { KeyOutcome } from './plan-links.js';
+
+export const OVS_PORT_KEY = 'vifd-port';
+export const OVS_OWNER_KEY = 'vifd-owner';
+export const OVS_OWNER_VALUE = 'vifd';
+/** external_ids keys vifd manages on an Interface (removed when no longer wanted). */
+const MANAGED_IFACE_KEYS = ['iface-id', 'iface-status', 'attached-mac', 'vm-uuid', 'vifd-profile-id', OVS_PORT_KEY];
+
+const OVS_BRIDGE_KEY_PREFIX = 'ovs-bridge:';
+export const ovsBridgeKey = (name: string): WorkKey => OVS_BRIDGE_KEY_PREFIX + name;
+export const ovsBridgeOfKey = (key: WorkKey): string | undefined =>
+  key.startsWith(OVS_BRIDGE_KEY_PREFIX) ? key.slice(OVS_BRIDGE_KEY_PREFIX.length) : undefined;
+
+export interface OvsPlanInput {
+  keys: Iterable<WorkKey>;
+  desired: DesiredView;
+  /** undefined: OVSDB is not reachable right now. */
+  ovs: OvsSnapshot | undefined;
+  defaultDatapathType?: 'system' | 'netdev';
+}
+
+export interface OvsRoundPlan {
+  changes: OvsChanges;
+  /** Keys with OVS work planned, or in trouble (only keys that involve OVS). */
+  outcomes: Map<WorkKey, KeyOutcome>;
+  followUps: Set<WorkKey>;
+  /** Keys whose changes are in `changes` (a failed transaction fails them all). */
+  keysInTransaction: Set<WorkKey>;
+}
+
+export function isEmptyOvsChanges(c: OvsChanges): boolean {
+  return !c.ensureBridges?.length && !c.addPorts?.length && !c.updateIfaceExternalIds?.length && !c.deletePorts?.length && !c.deleteBridges?.length;
+}
+
+export function wantedIfaceIds(port: string, ovsPort: DesiredOvsPort): Record<string, string> {
+  return { ...ovsPort.externalIds, [OVS_PORT_KEY]: port };
+}
+
+export function planOvs(input: OvsPlanInput): OvsRoundPlan {
+  const { desired, ovs } = input;
+  const changes: Required<OvsChanges> = { ensureBridges: [], addPorts: [], updateIfaceExternalIds: [], deletePorts: [], deleteBridges: [] };
+  const outcomes = new Map<WorkKey, KeyOutcome>();
+  const followUps = new Set<WorkKey>();
+  const keysInTransaction = new Set<WorkKey>();
+  const ensured = new Set<string>();
+  const deleted = new Set<string>();
+
+  // Owned interfaces by port, built once.
+  const ownedByPort = new Map<string, string[]>();
+  for (const iface of ovs?.interfaces.values() ?? []) {
+    const owner = iface.externalIds[OVS_PORT_KEY];
+    if (owner) ownedByPort.set(owner, [...(ownedByPort.get(owner) ?? []), iface.name]);
+  }
+
+  const deletePortOf = (key: WorkKey, ifaceName: string) => {
+    const iface = ovs!.interfaces.get(ifaceName);
+    const port = iface?.port ? ovs!.ports.get(iface.port) : undefined;
+    if (!port?.bridge || deleted.has(port.name)) return;
+    deleted.add(port.name);
+    changes.deletePorts.push({ bridge: port.bridge, name: port.name });
+    keysInTransaction.add(key);
+    if (ovs!.bridges.get(port.bridge)?.externalIds[OVS_OWNER_KEY] === OVS_OWNER_VALUE) followUps.add(ovsBridgeKey(port.bridge));
+  };
+
+  const planKey = (key: WorkKey): KeyOutcome | undefined => {
+    const bridgeName = ovsBridgeOfKey(key);
+    const binding = bridgeName === undefined ? desired.bindings.get(key) : undefined;
+    const wanted = binding && !binding.conflict ? binding.spec.ovsPort : undefined;
+    const involvesOvs = bridgeName !== undefined || wanted !== undefined || ownedByPort.has(key);
+    if (!involvesOvs) return undefined;
+    if (!ovs) return { state: 'blocked', message: 'OVSDB is not reachable; waiting to reconnect' };
+    if (bridgeName !== undefined) return planOwnedBridge(key, bridgeName);
+    const before = keysInTransaction.has(key);
+    for (const name of ownedByPort.get(key) ?? []) if (name !== wanted?.name) deletePortOf(key, name);
+    if (!wanted) return keysInTransaction.has(key) && !before ? { state: 'changing' } : { state: 'converged' };
+    return planPort(key, wanted);
+  };
+
+  const planPort = (port: string, wanted: DesiredOvsPort): KeyOutcome => {
+    const snapshot = ovs!;
+    const bridge = snapshot.bridges.get(wanted.bridge);
+    let changed = keysInTransaction.has(port);
+    if (!bridge && !ensured.has(wanted.bridge)) {
+      ensured.add(wanted.bridge);
+      changes.ensureBridges.push({ name: wanted.bridge, datapathType: wanted.datapathType ?? input.defaultDatapathType ?? 'system', externalIds: { [OVS_OWNER_KEY]: OVS_OWNER_VALUE } });
+      changed = true;
+    }
+    const ids = wantedIfaceIds(port, wanted);
+    const iface = snapshot.interfaces.get(wanted.name);
+    if (iface) {
+      const owner = iface.externalIds[OVS_PORT_KEY];
+      if (owner !== port && (owner === undefined || desired.bindings.has(owner))) {
+        const by = owner === undefined ? 'something vifd does not own' : `vifd port ${owner}`;
+        return { state: 'conflict', message: `OVS interface ${wanted.name} already exists, held by ${by}; vifd leaves it alone` };
+      }
+      const current = iface.port ? snapshot.ports.get(iface.port) : undefined;
+      if (current?.bridge !== wanted.bridge) {
+        changes.addPorts.push({ bridge: wanted.bridge, name: wanted.name, externalIds: ids, portExternalIds: { [OVS_PORT_KEY]: port } });
+        changed = true;
+      }
+      const stale = MANAGED_IFACE_KEYS.filter((k) => iface.externalIds[k] !== undefined && ids[k] === undefined);
+      const differs = Object.entries(ids).some(([k, v]) => iface.externalIds[k] !== v);
+      if (differs || stale.length > 0) {
+        changes.updateIfaceExternalIds.push({ name: wanted.name, externalIds: ids, mode: 'merge', ...(stale.length ? { removeKeys: stale } : {}) });
+        changed = true;
+      }
+      if (!changed && iface.error) return { state: 'blocked', message: `OVS reports interface ${wanted.name}: ${iface.error}` };
+    } else {
+      changes.addPorts.push({ bridge: wanted.bridge, name: wanted.name, externalIds: ids, portExternalIds: { [OVS_PORT_KEY]: port } });
+      changed = true;
+    }
+    if (changed) keysInTransaction.add(port);
+    return changed ? { state: 'changing' } : { state: 'converged' };
+  };
+
+  const planOwnedBridge = (key: WorkKey, name: string): KeyOutcome => {
+    const bridge = ovs!.bridges.get(name);
+    if (!bridge || bridge.externalIds[OVS_OWNER_KEY] !== OVS_OWNER_VALUE) return { state: 'converged' };
+    if ((desired.bridgeUsers.get(name) ?? []).length > 0) return { state: 'converged' };
+    const foreign = bridge.ports.filter((p) => {
+      if (p === name || deleted.has(p)) return false; // its own internal port, or going now
+      const port = ovs!.ports.get(p);
+      return port?.externalIds[OVS_PORT_KEY] === undefined;
+    });
+    if (foreign.length > 0) return { state: 'blocked', message: `unused OVS bridge ${name} kept: it has ports vifd does not own (${foreign.join(', ')})` };
+    changes.deleteBridges.push(name);
+    keysInTransaction.add(key);
+    return { state: 'changing' };
+  };
+
+  for (const key of input.keys) {
+    const outcome = planKey(key);
+    if (outcome) outcomes.set(key, outcome);
+  }
+  for (const key of [...followUps]) {
+    if (outcomes.has(key)) continue;
+    const outcome = planKey(key);
+    if (outcome) outcomes.set(key, outcome);
+  }
+  return { changes, outcomes, followUps, keysInTransaction };
+}
