@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { parseApiAddress } from '../../src/api/address.js';
+import { ApiAddressError } from '../../src/api/errors.js';
+import { Histogram } from '../../src/api/prometheus.js';
+import { VifdMetrics } from '../../src/api/vifd-metrics.js';
+import type { RoundInfo } from '../../src/reconcile/reconciler.js';
+import type { BindingStatus } from '../../src/reconcile/status.js';
+
+const status = (port: string, phase: BindingStatus['phase']): BindingStatus =>
+  ({ port, phase, message: '', attempts: 0, lastTransitionTime: '', source: 'api', type: 'bridge', devices: [], libvirt: undefined }) as BindingStatus;
+const round = (startedAt: number, acted: string[], errors: Error[] = []): RoundInfo => ({ startedAt, durationMs: 20, keys: acted.length, acted, errors, failed: false });
+
+function metricsAt(clock: { t: number }) {
+  const statuses: BindingStatus[] = [];
+  const m = new VifdMetrics({ statuses: () => statuses, queueDepth: () => 3, hostCommands: () => 42, watchClients: () => 1, revision: () => 7 }, () => clock.t);
+  return { m, statuses };
+}
+
+describe('Prometheus text', () => {
+  it('renders cumulative histogram buckets, sum and count', () => {
+    const h = new Histogram('x_seconds', 'X.', [0.1, 1]);
+    h.observe(0.05);
+    h.observe(0.5);
+    h.observe(5);
+    expect(h.render()).toEqual([
+      '# HELP x_seconds X.',
+      '# TYPE x_seconds histogram',
+      'x_seconds_bucket{le="0.1"} 1',
+      'x_seconds_bucket{le="1"} 2',
+      'x_seconds_bucket{le="+Inf"} 3',
+      'x_seconds_sum 5.55',
+      'x_seconds_count 3',
+    ]);
+  });
+});
+
+describe('VifdMetrics', () => {
+  it('counts rounds, errors by type, bindings by phase, queue depth, host commands', () => {
+    const clock = { t: 0 };
+    const { m, statuses } = metricsAt(clock);
+    statuses.push(status('a', 'Ready'), status('b', 'Failed'));
+    m.onRound(round(0, ['b'], [Object.assign(new Error('x'), { code: 'LINK_ACTION_FAILED' })]));
+    m.onRound({ ...round(0, []), failed: true });
+    const text = m.render();
+    expect(text).toContain('vifd_reconcile_rounds_total 2');
+    expect(text).toContain('vifd_reconcile_errors_total{type="LINK_ACTION_FAILED"} 1');
+    expect(text).toContain('vifd_reconcile_errors_total{type="ROUND_FAILED"} 1');
+    expect(text).toContain('vifd_bindings{phase="Ready"} 1');
+    expect(text).toContain('vifd_bindings{phase="Failed"} 1');
+    expect(text).toContain('vifd_queue_depth 3');
+    expect(text).toContain('vifd_host_commands_total 42');
+  });
+
+  it('repair latency: from the link event before the round to Ready again, within one round', () => {
+    const clock = { t: 1000 };
+    const { m } = metricsAt(clock);
+    m.onStatus('a', status('a', 'Ready'));
+    m.onRound(round(1000, ['a'])); // new binding became Ready: not a repair
+    expect(m.render()).toContain('vifd_repair_duration_seconds_count 0');
+    clock.t = 5000;
+    m.linkEvent();
+    clock.t = 5010;
+    m.onRound(round(5005, ['a'])); // Ready before and after, acted on: repaired
+    expect(m.render()).toContain('vifd_repair_duration_seconds_count 1');
+    expect(m.render()).toContain('vifd_repair_duration_seconds_sum 0.01');
+  });
+
+  it('repair latency across rounds: from leaving Ready to Ready again', () => {
+    const clock = { t: 0 };
+    const { m } = metricsAt(clock);
+    m.onStatus('a', status('a', 'Ready'));
+    m.onRound(round(0, []));
+    clock.t = 100;
+    m.onStatus('a', status('a', 'Failed'));
+    m.onRound(round(90, ['a']));
+    clock.t = 700;
+    m.onStatus('a', status('a', 'Ready'));
+    m.onRound(round(650, ['a']));
+    expect(m.render()).toContain('vifd_repair_duration_seconds_count 1');
+    expect(m.render()).toContain('vifd_repair_duration_seconds_sum 0.6');
+  });
+});
+
+describe('--api addresses', () => {
+  it('parses unix and loopback tcp, refuses the rest', () => {
+    expect(parseApiAddress('unix:/run/vifd.sock')).toEqual({ kind: 'unix', path: '/run/vifd.sock' });
+    expect(parseApiAddress('tcp:127.0.0.1:8787')).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 8787 });
+    expect(parseApiAddress('tcp:[::1]:8787')).toEqual({ kind: 'tcp', host: '::1', port: 8787 });
+    for (const bad of ['unix:', 'tcp:0.0.0.0:80', 'tcp:10.0.0.1:80', 'tcp:127.0.0.1', 'tcp:127.0.0.1:70000', 'http://x']) {
+      expect(() => parseApiAddress(bad), bad).toThrow(ApiAddressError);
+    }
+  });
+});
