@@ -78,6 +78,9 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     options: { resyncMs: o.resyncMs, ...(o.ovsDatapathType ? { defaultDatapathType: o.ovsDatapathType } : {}) },
   });
   await reconciler.restore();
+  ovs?.start({ onNames: (names) => reconciler.ovsChanged(names), onResync: () => reconciler.ovsResync() });
+  // Give OVSDB a moment, so OVS bindings do not start out Failed; it may also come later.
+  await ovs?.connect(2000).catch(() => logger.warn({ ovsdb: o.ovsdb }, 'OVSDB not reachable yet; OVS bindings wait for it'));
   const api = new Api({ stateDir: o.stateDir, ...o.api, store, reconciler, logger });
   const apiBindings = await api.load(); // before the directory: a port the API held keeps it
   logger.info({ bindings: apiBindings }, 'API bindings loaded');
@@ -106,7 +109,6 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     logger,
   );
   monitor.start();
-  ovs?.start({ onNames: (names) => reconciler.ovsChanged(names), onResync: () => reconciler.ovsResync() });
   await reconciler.startResync();
   void reconciler.queue.whenIdle().then(() => api.markReady());
   logger.info({ netns: o.netns ?? '(host)', stateDir: o.stateDir }, 'vifd running');

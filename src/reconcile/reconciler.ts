@@ -69,6 +69,9 @@ export class Reconciler {
   private readonly heldKeys = new Set<WorkKey>();
 
   constructor(private readonly deps: ReconcilerDeps) {
+    // Until every source has loaded (startResync), a binding not read yet
+    // would look undesired: nothing is removed before then.
+    this.removalHolds.add('startup');
     this.queue = new WorkQueue({
       process: (keys) => this.observedRound(keys),
       ...(deps.options.maxBatch ? { maxBatch: deps.options.maxBatch } : {}),
@@ -95,6 +98,7 @@ export class Reconciler {
    * source has loaded its initial state: before that, a binding not yet read
    * would look undesired and be unplugged. */
   async startResync(): Promise<void> {
+    this.releaseRemovals('startup');
     await this.resync();
     this.scheduleResync();
   }
