@@ -3,7 +3,7 @@
 // reports the API's latency (p50/p99/max), the time until every binding is
 // Ready (seen on the watch stream), then the same for DELETE until all gone.
 //
-//   npm run bench:api -- [--bindings 1000] [--clients 8] [--bridges 50]
+//   npm run bench:api -- [--bindings 1000] [--clients 8] [--bridges 50] [--profile DIR]
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -18,6 +18,8 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '8' },
     bridges: { type: 'string', default: '50' },
     'timeout-seconds': { type: 'string', default: '180' },
+    /** Write a CPU profile of the daemon into this directory. */
+    profile: { type: 'string' },
   },
 });
 const N = Number(values.bindings);
@@ -64,7 +66,8 @@ async function main(): Promise<void> {
   const state = join(root, 'state');
   mkdirSync(desired);
   execFileSync('ip', ['netns', 'add', netns]);
-  const daemon = spawn(process.execPath, [BIN, 'run', '--desired-dir', desired, '--state-dir', state, '--netns', netns], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, VIFD_LOG_LEVEL: 'warn' } });
+  const nodeArgs = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [];
+  const daemon = spawn(process.execPath, [...nodeArgs, BIN, 'run', '--desired-dir', desired, '--state-dir', state, '--netns', netns], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, VIFD_LOG_LEVEL: 'warn' } });
   const client = new ApiClient({ kind: 'unix', path: join(state, 'vifd.sock') }, undefined, CLIENTS);
   const watcher = new ApiClient({ kind: 'unix', path: join(state, 'vifd.sock') });
   try {
