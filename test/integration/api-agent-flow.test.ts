@@ -86,6 +86,14 @@ describe('API: compute-agent flow', () => {
       expect(links.get(tap.name)?.mtu).toBe(1400);
       expect(links.get(tap.name)?.ifindex).toBe(tap.ifindex);
 
+      // A broken device is repaired; the repair shows in the latency histogram.
+      execFileSync('ip', ['-n', netns, 'link', 'del', tap.name]);
+      await watch.until((w) => w.statuses.get(port)?.phase === 'Ready' && w.statuses.get(port)?.devices[0]?.ifindex !== tap.ifindex, 'the tap to be repaired');
+      const metrics = (await client.request<string>('GET', '/metrics')).body;
+      expect(Number(/^vifd_repair_duration_seconds_count (\d+)$/mu.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
+      const repairedTap = linksIn(netns).get(tap.name)!;
+      expect(repairedTap.master).toBe('brq-api-flow');
+
       const got = await client.request<{ source: string; binding: { port: string } }>('GET', `/v1/bindings/${port}`);
       expect(got.body).toMatchObject({ source: `api:${port}`, binding: { port } });
       const list = await client.request<{ items: Array<{ port: string }> }>('GET', '/v1/bindings?source=api');
