@@ -1,5 +1,6 @@
 // The native OVSDB client against a real, private Open vSwitch (ovsdb-server
 // + ovs-vswitchd with the userspace datapath) in a throwaway namespace.
+import { OVS_NETNS_SCRIPT } from '../helpers/ovs.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,7 @@ import { emptySnapshot } from '../../src/host/ovsdb/snapshot-diff.js';
 import type { OvsdbRequester } from '../../src/host/ovsdb/types.js';
 import { deleteNetns, uniqueNetnsName } from '../helpers/netns.js';
 
-const OVS_SCRIPT = '/work/shared/tools/ovs-in-netns.sh';
+const OVS_SCRIPT = OVS_NETNS_SCRIPT;
 const netns = uniqueNetnsName('ovsdb');
 const dir = mkdtempSync(join(tmpdir(), 'vifd-ovsdb-it-'));
 const sock = join(dir, 'db.sock');
