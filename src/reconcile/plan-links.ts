@@ -214,6 +214,8 @@ class LinkPlanner {
     const master = desired.kind === 'tap' || desired.kind === 'veth' ? desired.master : undefined;
     if (master !== undefined && current?.master !== master) settings.master = master;
     if (master === undefined && current?.master && links.get(current.master)?.kind === 'bridge') settings.master = null;
+    // Leaving a bridge may leave it unused: have it looked at after this round.
+    if (settings.master !== undefined && current?.master) this.followUps.add(linkKey(current.master));
     const wantUp = desired.kind === 'macvtap' ? (this.input.associated?.has(port) ?? false) : true;
     if ((current?.up ?? false) !== wantUp) settings.up = wantUp;
     this.setOnce(port, desired.name, settings, current ? 'repair' : 'new');

@@ -87,7 +87,10 @@ export class Reconciler {
   async restore(): Promise<void> {
     const { statuses, corrupt } = await this.deps.statusStore.readAll();
     for (const status of statuses) this.statuses.set(status.port, status);
-    for (const name of corrupt) this.deps.logger.warn({ file: name }, 'corrupt status file: rebuilt from host and desired state');
+    for (const name of corrupt) {
+      this.deps.logger.warn({ file: name }, 'corrupt status file: rebuilt from host and desired state');
+      await this.deps.statusStore.discard(name);
+    }
     const journal = await this.deps.journal.pending();
     if (journal.corrupt) this.deps.logger.warn('corrupt intent journal ignored');
     this.adoptable = journal.names;

@@ -30,6 +30,9 @@ export class WorkQueue {
   private readonly inFlight = new Set<string>();
   private readonly failures = new Map<string, number>();
   private readonly notBefore = new Map<string, number>();
+  /** Keys queued again while their round ran: that round planned from an
+   * older host, so a retry of theirs need not wait out the backoff. */
+  private readonly readded = new Set<string>();
   private readonly pqueue: PQueue;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
@@ -58,6 +61,7 @@ export class WorkQueue {
       this.failures.delete(key);
       this.notBefore.delete(key);
     }
+    if (this.inFlight.has(key)) this.readded.add(key);
     this.dirty.add(key);
     this.schedule(this.o.coalesceMs);
   }
@@ -150,6 +154,7 @@ export class WorkQueue {
     const jitter = 0.9 + Math.random() * 0.2;
     for (const key of keys) {
       this.inFlight.delete(key);
+      const fresh = this.readded.delete(key);
       const result = results.get(key) ?? 'done';
       if (result === 'done') {
         this.failures.delete(key);
@@ -158,7 +163,11 @@ export class WorkQueue {
       }
       const failures = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, failures);
-      const delay = result === 'retry-slow' ? this.o.maxDelayMs : Math.round(this.backoff(failures) * jitter);
+      // A host event came in during the round (e.g. the device broke again
+      // after the round's snapshot): retry at once, for the first two
+      // failures in a row; after that the backoff holds (no hot loop).
+      const delay =
+        result === 'retry-slow' ? this.o.maxDelayMs : fresh && failures <= 2 ? 0 : Math.round(this.backoff(failures) * jitter);
       this.notBefore.set(key, now + delay);
       this.dirty.add(key);
     }

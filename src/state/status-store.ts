@@ -6,6 +6,8 @@ import type { BindingStatus } from '../reconcile/status.js';
 import { writeFileAtomic, writeFilesAtomic } from './atomic-write.js';
 
 const PORT_FILE = /^([0-9a-f-]{36})\.json$/u;
+/** writeFileAtomic's temp files: `.<name>.<pid>.<n>.tmp`. */
+const TEMP_FILE = /^\..+\.\d+\.\d+\.tmp$/u;
 
 export class StatusStore {
   readonly dir: string;
@@ -13,8 +15,20 @@ export class StatusStore {
     this.dir = join(stateDir, 'status');
   }
 
+  /** Creates the directory and drops temp files a killed run left half
+   * written (the caller holds the state-dir lock: no writer is running). */
   async init(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
+    for (const dir of [this.dir, this.stateDir]) {
+      const names = await readdir(dir).catch(() => [] as string[]);
+      await Promise.all(names.filter((n) => TEMP_FILE.test(n)).map((n) => unlink(join(dir, n)).catch(() => undefined)));
+    }
+  }
+
+  /** Removes a corrupt status file; the binding's status is rebuilt from the
+   * host and the desired state (and dropped if the port is gone). */
+  async discard(fileName: string): Promise<void> {
+    if (PORT_FILE.test(fileName)) await unlink(join(this.dir, fileName)).catch(() => undefined);
   }
 
   async write(status: BindingStatus): Promise<void> {
@@ -53,6 +67,7 @@ export class StatusStore {
           try {
             const status = JSON.parse(await readFile(join(this.dir, name), 'utf8')) as BindingStatus;
             if (typeof status.port !== 'string' || typeof status.phase !== 'string') throw new Error('not a status');
+            if (`${status.port}.json` !== name) throw new Error('names another port');
             statuses.push(status);
           } catch {
             corrupt.push(name);

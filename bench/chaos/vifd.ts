@@ -1,0 +1,96 @@
+// The real vifd, as a child process the harness can SIGKILL and restart.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, openSync, closeSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+
+export function repoRoot(from: string = import.meta.dirname): string {
+  let dir = resolve(from);
+  for (;;) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'bin', 'vifd.js'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`no vifd repository above ${from}`);
+    dir = up;
+  }
+}
+
+export class VifdChild {
+  private child: ChildProcess | undefined;
+  private exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
+  starts = 0;
+  kills = 0;
+  /** Exits the harness did not cause (crashes): must stay 0. */
+  unexpectedExits: string[] = [];
+
+  constructor(
+    private readonly args: string[],
+    private readonly logFile: string,
+    private readonly env: Record<string, string> = {},
+  ) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  private logOffset = 0;
+
+  start(): void {
+    if (this.running) throw new Error('vifd already running');
+    this.logOffset = existsSync(this.logFile) ? statSync(this.logFile).size : 0;
+    const fd = openSync(this.logFile, 'a');
+    const bin = join(repoRoot(), 'bin', 'vifd.js');
+    const child = spawn(process.execPath, [bin, ...this.args], {
+      stdio: ['ignore', fd, fd],
+      env: { ...process.env, VIFD_LOG_LEVEL: process.env['VIFD_LOG_LEVEL'] ?? 'info', ...this.env },
+    });
+    closeSync(fd);
+    this.starts++;
+    this.child = child;
+    let expected = false;
+    (child as ChildProcess & { expectedExit?: () => void }).expectedExit = () => (expected = true);
+    this.exit = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        if (!expected) this.unexpectedExits.push(`pid ${child.pid} exited code=${code} signal=${signal}`);
+        resolve({ code, signal });
+      }),
+    );
+  }
+
+  /** Resolves once this run logged `vifd running` (its first resync is queued). */
+  async waitRunning(timeoutMs = 20_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && this.running) {
+      const text = readFileSync(this.logFile).subarray(this.logOffset).toString();
+      if (text.includes('"msg":"vifd running"')) return true;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return false;
+  }
+
+  private markExpected(): void {
+    (this.child as (ChildProcess & { expectedExit?: () => void }) | undefined)?.expectedExit?.();
+  }
+
+  /** SIGKILL, as a crash would; resolves once the process is gone. */
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    this.markExpected();
+    this.child!.kill('SIGKILL');
+    this.kills++;
+    await this.exit;
+  }
+
+  /** SIGTERM: vifd must finish its round and exit 0. Returns the exit code. */
+  async stop(timeoutMs = 20_000): Promise<number | null> {
+    if (!this.running) return null;
+    this.markExpected();
+    this.child!.kill('SIGTERM');
+    const timer = setTimeout(() => this.child?.kill('SIGKILL'), timeoutMs);
+    const { code } = await this.exit!;
+    clearTimeout(timer);
+    return code;
+  }
+}
