@@ -119,7 +119,7 @@ export class DesiredStore {
     const bridgeUsers = new Map<string, string[]>();
     for (const list of winners) {
       const win = list[0]!;
-      const spec = resolveSpec(win.binding);
+      const spec = specOf(win.binding);
       const conflict = claimNames(spec, exclusiveOwner, sharedOwner);
       const desired: DesiredBinding = { spec, source: win.source, shadowed: list.slice(1).map((c) => c.source) };
       if (conflict) desired.conflict = conflict;
@@ -145,6 +145,17 @@ export class DesiredStore {
     }
     return { bindings, invalidOnly, bridgeUsers, claimedNames, sources: [...this.entries.values()], version: this.version };
   }
+}
+
+// Bindings are immutable once parsed: resolve each once, not on every view.
+const specs = new WeakMap<PortBinding, BindingSpec>();
+function specOf(binding: PortBinding): BindingSpec {
+  let spec = specs.get(binding);
+  if (!spec) {
+    spec = resolveSpec(binding);
+    specs.set(binding, spec);
+  }
+  return spec;
 }
 
 function portsOf(entry: SourceEntry | undefined): string[] {
