@@ -128,6 +128,8 @@ export interface CheckInput {
   foreignOvsPorts: ReadonlySet<string>;
   /** Full check: also leaks and duplicates over the whole namespace. */
   full: boolean;
+  /** vifd's devices that may exist without being required (not leaks). */
+  allowedOwned?: ReadonlySet<string>;
 }
 
 export interface CheckResult {
@@ -231,7 +233,7 @@ export function check(input: CheckInput): CheckResult {
   const duplicates: string[] = [];
   if (input.full) {
     for (const l of links.values()) {
-      if (expectedOwned.has(l.ifname) || input.foreignNames.has(l.ifname)) continue;
+      if (expectedOwned.has(l.ifname) || input.foreignNames.has(l.ifname) || input.allowedOwned?.has(l.ifname)) continue;
       if (l.group === VIFD_GROUP || l.group === DOOMED_GROUP || l.ifalias?.startsWith('vifd:')) leaks.push(`${l.ifname} (${kindOf(l)}, group ${l.group}, ${l.ifalias})`);
     }
     if (input.ovs) {

@@ -1,0 +1,50 @@
+// design.md §6: a restart over a converged host changes nothing. Same
+// ifindex for every device after a clean stop + start and after a SIGKILL +
+// start; statuses stay Ready.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deleteNetns, uniqueNetnsName } from '../helpers/netns.js';
+import { makeDirs, readStatuses, removeDirs, VifdProcess, waitFor, type VifdDirs } from '../helpers/vifd-process.js';
+import { crashBindings, createCrashNetns, hostProblems, ifindexes, writeBindings } from '../helpers/crash.js';
+
+const netns = uniqueNetnsName('crash-restart');
+let dirs: VifdDirs;
+let vifd: VifdProcess | undefined;
+const bindings = crashBindings(40);
+
+beforeAll(() => {
+  createCrashNetns(netns);
+  dirs = makeDirs('crash-restart');
+});
+
+afterAll(async () => {
+  await vifd?.stop('SIGKILL');
+  deleteNetns(netns);
+  removeDirs(dirs);
+});
+
+const allReady = () => bindings.every((b) => readStatuses(dirs).get(b.spec.port)?.phase === 'Ready');
+
+describe('restart over a converged namespace', () => {
+  it('converges', async () => {
+    writeBindings(dirs, bindings);
+    vifd = VifdProcess.run(dirs, netns);
+    await waitFor(() => hostProblems(netns, bindings).length === 0, 30_000, 'converged');
+    await waitFor(allReady, 15_000, 'all Ready');
+  });
+
+  for (const how of ['SIGTERM', 'SIGKILL'] as const) {
+    it(`recreates and changes nothing after ${how} + start`, async () => {
+      const before = ifindexes(netns);
+      expect(await vifd!.stop(how)).toBe(how === 'SIGTERM' ? 0 : null);
+      vifd = VifdProcess.run(dirs, netns);
+      await waitFor(() => vifd!.logs.some((l) => l.includes('"msg":"vifd running"')), 15_000, 'vifd running');
+      // Give it time to act on anything it (wrongly) thinks needs doing.
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(ifindexes(netns)).toEqual(before);
+      expect(hostProblems(netns, bindings)).toEqual([]);
+      expect(allReady()).toBe(true);
+      // No host change at all: no round applied any action.
+      expect(vifd!.logs.filter((l) => l.includes('"msg":"round applied"'))).toEqual([]);
+    });
+  }
+});
