@@ -14,6 +14,7 @@ import { applyPlan, planHasWork } from './apply-plan.js';
 import { ovsBridgeKey, ovsBridgeOfKey, OVS_PORT_KEY } from './plan-ovs.js';
 import { buildStatus, sameStatus, type BindingStatus, type Phase } from './status.js';
 import { WorkQueue, type RoundResult } from './work-queue.js';
+import type { AssociationControl, AssociationView } from './association.js';
 
 export interface ReconcilerOptions {
   resyncMs: number;
@@ -32,6 +33,8 @@ export interface ReconcilerDeps {
   ownership: OwnershipConfig;
   logger: Logger;
   options: ReconcilerOptions;
+  /** Port-profile associations (macvtap bindings), run outside the rounds. */
+  associator?: AssociationControl;
 }
 
 /** A binding's status changed; `undefined` once it is unplugged and forgotten. */
@@ -80,6 +83,7 @@ export class Reconciler {
       ...(deps.options.maxDelayMs ? { maxDelayMs: deps.options.maxDelayMs } : {}),
       onError: (error, keys) => deps.logger.error({ err: error, keys: keys.length }, 'reconcile round failed'),
     });
+    deps.associator?.onSettled((ports) => this.associationChanged(ports));
   }
 
   /** Loads what a previous run left (statuses, intent journal). Call before
@@ -103,12 +107,20 @@ export class Reconciler {
   async startResync(): Promise<void> {
     this.releaseRemovals('startup');
     await this.resync();
+    await this.deps.statusStore.writeSummary({ ...this.summary(), at: new Date().toISOString() });
     this.scheduleResync();
   }
 
   async stop(): Promise<void> {
     if (this.resyncTimer) clearTimeout(this.resyncTimer);
     await this.queue.stop();
+    await this.deps.associator?.stop();
+  }
+
+  /** A port-profile association finished, failed, is due for a retry or was
+   * found lost: reconcile the port now (its macvtap goes up or down). */
+  associationChanged(ports: Iterable<string>): void {
+    this.queue.addAll(ports, { resetBackoff: true });
   }
 
   /** The desired state of these ports changed: reconcile them now. */
@@ -159,6 +171,8 @@ export class Reconciler {
     this.lastSnapshot = snapshot;
     const keys = allKeys(snapshot, this.context());
     for (const port of this.statuses.keys()) keys.add(port); // stale status files get settled too
+    for (const port of this.deps.associator?.ports() ?? []) keys.add(port); // associations left to undo
+    void this.deps.associator?.recheck().catch((error: unknown) => this.deps.logger.error({ err: error }, 'association re-check failed'));
     this.queue.addAll(keys);
     this.firstResyncDone = true;
   }
@@ -250,7 +264,8 @@ export class Reconciler {
     if (keys.length === 0) return new Map();
     const { host, journal, logger } = this.deps;
     const before = await host.snapshot();
-    const plan = planRound(keys, before, context);
+    const planContext = this.withAssociations(keys, before, context);
+    const plan = planRound(keys, before, planContext);
     let after = before;
     let verify = plan;
     let failures = new Map<WorkKey, Error[]>();
@@ -265,7 +280,7 @@ export class Reconciler {
       failures = result.failures;
       this.roundNote.errors = [...failures.values()].flat();
       after = await host.snapshot();
-      verify = planRound(keys, after, context);
+      verify = planRound(keys, after, planContext);
       logger.debug({ keys: keys.length, lines: result.linesRun, ovsTransactions: result.ovsTransactions, failed: failures.size, ms: Date.now() - started }, 'round applied');
       await this.settleJournal(after);
     }
@@ -280,7 +295,8 @@ export class Reconciler {
     for (const key of keys) {
       const outcome = verify.outcomes.get(key) ?? { state: 'converged' as const };
       const keyFailures = failures.get(key) ?? [];
-      const acted = (plan.outcomes.get(key)?.state ?? 'converged') !== 'converged';
+      const planned = plan.outcomes.get(key)?.state ?? 'converged';
+      const acted = planned !== 'converged' && planned !== 'waiting';
       if (linkNameOfKey(key) !== undefined || ovsBridgeOfKey(key) !== undefined) {
         if (outcome.state === 'changing') results.set(key, 'retry');
         if (outcome.state === 'blocked') logger.warn({ key }, outcome.message ?? 'blocked');
@@ -302,6 +318,22 @@ export class Reconciler {
     for (const port of removals) this.emitStatus(port, undefined);
     await this.deps.statusStore.writeSummary({ ...this.summary(), at: now });
     return results;
+  }
+
+  /** Starts/releases the keys' associations, then adds what the planner needs to know of them. */
+  private withAssociations(keys: WorkKey[], snapshot: HostSnapshot, context: PlanContext): PlanContext {
+    const associator = this.deps.associator;
+    if (!associator) return context;
+    associator.sync(keys, context.desired, snapshot.links);
+    const associations = new Map<string, AssociationView>();
+    const associated = new Set<string>();
+    for (const key of keys) {
+      const view = associator.view(key, context.desired);
+      if (!view) continue;
+      associations.set(key, view);
+      if (view.state === 'associated') associated.add(key);
+    }
+    return { ...context, associations, associated };
   }
 
   private keepWhileHeld(key: WorkKey, context: PlanContext): boolean {
@@ -354,6 +386,7 @@ export class Reconciler {
       previous,
       desired: context.desired,
       links: snapshot.links,
+      association: this.deps.associator?.view(port, context.desired),
     });
     if (sameStatus(previous, status)) return undefined;
     this.statuses.set(port, status);
