@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The demo: vifd in its own network namespace (never the host's), with a
+# private Open vSwitch, a veth "uplink" pair for the macvtaps, a station and a
+# switch-side lldpad for 802.1Qbg, and example bindings of all four VIF types
+# (examples/demo). Shows the status, the devices, a repair, then cleans up.
+#   npm run demo            (after bash scripts/setup.sh)
+#   KEEP=1 npm run demo     leaves it running until Ctrl-C
+set -euo pipefail
+cd "$(dirname "$0")/.."
+NS=vifd-demo
+WORK=$(mktemp -d /tmp/vifd-demo.XXXXXX)
+VIFD_PID=
+cleanup() {
+  set +e
+  [ -n "$VIFD_PID" ] && kill -TERM "$VIFD_PID" 2>/dev/null && wait "$VIFD_PID" 2>/dev/null
+  [ -x scripts/demo-lldpad.sh ] && bash scripts/demo-lldpad.sh stop "$NS" "$WORK/lldpad" >/dev/null 2>&1
+  bash scripts/ovs-netns.sh stop "$NS" "$WORK/ovs" >/dev/null 2>&1
+  ip netns del "$NS" 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+ip netns del "$NS" 2>/dev/null || true
+ip netns add "$NS"
+ip -n "$NS" link set lo up
+say "namespace $NS: private OVS (userspace datapath), operator bridge br-int, uplinks for macvtap"
+bash scripts/ovs-netns.sh start "$NS" "$WORK/ovs" >/dev/null 2>&1
+ovs-vsctl --db="unix:$WORK/ovs/db.sock" add-br br-int -- set bridge br-int datapath_type=netdev
+ip -n "$NS" link add uplink0 type veth peer name uplink0-sw
+ip -n "$NS" link add uplink1 type veth peer name uplink1-sw
+for l in uplink0 uplink0-sw uplink1 uplink1-sw; do ip -n "$NS" link set "$l" up; done
+if [ -x scripts/demo-lldpad.sh ]; then
+  bash scripts/demo-lldpad.sh start "$NS" "$WORK/lldpad"
+fi
+
+mkdir -p "$WORK/desired" "$WORK/state"
+cp examples/demo/*.json "$WORK/desired/"
+say "bindings (vifd validate)"
+node bin/vifd.js validate "$WORK"/desired/*.json
+
+say "vifd plan: what run would do"
+node bin/vifd.js plan --desired-dir "$WORK/desired" --netns "$NS" --ovsdb "unix:$WORK/ovs/db.sock"
+
+say "vifd run (logs: $WORK/vifd.log)"
+node bin/vifd.js run --desired-dir "$WORK/desired" --state-dir "$WORK/state" --netns "$NS" \
+  --ovsdb "unix:$WORK/ovs/db.sock" >"$WORK/vifd.log" 2>&1 &
+VIFD_PID=$!
+# Wait until nothing is Pending any more (association may take a few seconds).
+for _ in $(seq 150); do
+  if [ -f "$WORK/state/summary.json" ] && node -e '
+    const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    process.exit(s.total >= 5 && !s.Pending && !s.Removing ? 0 : 1)' "$WORK/state/summary.json"; then break; fi
+  sleep 0.2
+done
+node bin/vifd.js status --state-dir "$WORK/state"
+
+say "devices in $NS"
+ip -n "$NS" -br link
+ovs-vsctl --db="unix:$WORK/ovs/db.sock" show
+
+say "libvirt <interface> for the Linux bridge binding"
+node -e 'const s=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); console.log(s.libvirt)' \
+  "$WORK/state/status/3f2a8c71-5b0e-4d2a-9c3e-7a1b2c3d4e5f.json"
+
+say "repair: someone deletes tap3f2a8c71-5b and removes an OVS port"
+before=$(ip -n "$NS" -j link show tap3f2a8c71-5b | node -e 'console.log(JSON.parse(require("fs").readFileSync(0))[0].ifindex)')
+ip -n "$NS" link del tap3f2a8c71-5b
+ovs-vsctl --db="unix:$WORK/ovs/db.sock" del-port br-int tap7c1d9e20-3a
+sleep 1
+ip -n "$NS" -br link show tap3f2a8c71-5b
+echo "ifindex before: $before, after: $(ip -n "$NS" -j link show tap3f2a8c71-5b | node -e 'console.log(JSON.parse(require("fs").readFileSync(0))[0].ifindex)')"
+ovs-vsctl --db="unix:$WORK/ovs/db.sock" list-ports br-int
+
+if [ "${KEEP:-}" = 1 ]; then
+  say "running; state in $WORK/state; Ctrl-C to stop and clean up"
+  wait "$VIFD_PID"
+fi
+say "done: stopping vifd (nothing is torn down on exit) and removing the demo namespace"
