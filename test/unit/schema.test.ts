@@ -90,3 +90,11 @@ describe('names', () => {
   it.each(['', 'a'.repeat(16), '-x', 'a b', 'a:b', '.', 'é'.repeat(8)])('rejects interface name %j', (name) => expect(ifnameProblem(name)).toBeDefined());
   it.each(['eth0', 'br-int', 'a'.repeat(15), 'tap3f2a8c71-5b'])('accepts interface name %j', (name) => expect(ifnameProblem(name)).toBeUndefined());
 });
+
+describe('published JSON Schema', () => {
+  it('schema/portbinding.v1.json is what `vifd schema` generates (regenerate with: node bin/vifd.js schema > schema/portbinding.v1.json)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const published = JSON.parse(readFileSync(new URL('../../schema/portbinding.v1.json', import.meta.url), 'utf8')) as unknown;
+    expect(published).toEqual(portBindingJsonSchema());
+  });
+});
