@@ -14,6 +14,9 @@ import { attachEtcd, type AttachedEtcd, type EtcdOptions } from './sources/etcd/
 import { IntentJournal } from './state/intent-journal.js';
 import { lockStateDir } from './state/lock.js';
 import { StatusStore } from './state/status-store.js';
+import { Associator } from './actuators/associator.js';
+import { PortProfileDriver } from './actuators/association-driver.js';
+import { AssociationStore } from './state/association-store.js';
 
 export interface DaemonOptions {
   desiredDir: string;
@@ -68,6 +71,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   const statusStore = new StatusStore(o.stateDir);
   await statusStore.init();
   const ovs = o.ovsdb ? new OvsHost(o.ovsdb, logger) : undefined;
+  const associator = new Associator({ driver: new PortProfileDriver({ netns: o.netns }), store: new AssociationStore(o.stateDir), logger });
   const reconciler = new Reconciler({
     host: new LinuxHost(o.netns, ownership, ovs),
     store,
@@ -75,9 +79,11 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     journal: new IntentJournal(o.stateDir),
     ownership,
     logger,
+    associator,
     options: { resyncMs: o.resyncMs, ...(o.ovsDatapathType ? { defaultDatapathType: o.ovsDatapathType } : {}) },
   });
   await reconciler.restore();
+  await associator.restore(); // after the reconciler subscribed to it
   ovs?.start({ onNames: (names) => reconciler.ovsChanged(names), onResync: () => reconciler.ovsResync() });
   // Give OVSDB a moment, so OVS bindings do not start out Failed; it may also come later.
   await ovs?.connect(2000).catch(() => logger.warn({ ovsdb: o.ovsdb }, 'OVSDB not reachable yet; OVS bindings wait for it'));

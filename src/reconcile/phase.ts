@@ -15,6 +15,8 @@ export function phaseOf(input: { desired: boolean; outcome: KeyOutcome; failures
   const { desired, outcome, failures } = input;
   if (!desired) {
     if (outcome.state === 'converged') return { phase: 'Gone', message: '', retry: 'done' };
+    // The associator queues the key again once the disassociation is done.
+    if (outcome.state === 'waiting') return { phase: 'Removing', message: outcome.message ?? 'unplugging', retry: 'done' };
     return { phase: 'Removing', message: failures.length ? describeErrors(failures) : 'unplugging', retry: 'retry' };
   }
   switch (outcome.state) {
@@ -25,6 +27,9 @@ export function phaseOf(input: { desired: boolean; outcome: KeyOutcome; failures
       return { phase: 'Conflict', message: outcome.message ?? 'conflict', retry: 'done' };
     case 'blocked':
       return { phase: 'Failed', message: outcome.message ?? 'blocked', retry: 'retry' };
+    case 'waiting':
+      // Retried (with its own backoff) by whatever the key waits on.
+      return { phase: outcome.failed ? 'Failed' : 'Pending', message: outcome.message ?? 'waiting', retry: 'done' };
     case 'changing': {
       const message = failures.length ? describeErrors(failures) : (outcome.message ?? 'host did not converge after the round; will retry');
       return { phase: 'Failed', message, retry: failures.length && allTerminal(failures) ? 'retry-slow' : 'retry' };

@@ -5,6 +5,7 @@ import { ipMacvtapMode, type BindingSpec, type DesiredPortLink } from '../desire
 import { slavesOf, type LinkSnapshot, type ObservedLink } from '../observed/links.js';
 import { linkKey, linkNameOfKey, type LinkAction, type LinkSettings, type WorkKey } from './actions.js';
 import { ownerOf, portAlias, SHARED_BRIDGE_ALIAS, type OwnershipConfig } from './ownership.js';
+import { associatingMessage, kindLabel, type AssociationView } from './association.js';
 
 export interface LinkPlanInput {
   keys: Iterable<WorkKey>;
@@ -15,6 +16,8 @@ export interface LinkPlanInput {
   adoptable?: ReadonlySet<string>;
   /** Ports whose port-profile association holds: only their macvtaps go up. */
   associated?: ReadonlySet<string>;
+  /** Port-profile association state per port (what is in progress, what failed). */
+  associations?: ReadonlyMap<string, AssociationView>;
 }
 
 export type KeyState =
@@ -25,11 +28,16 @@ export type KeyState =
   /** Nothing can be done until something outside vifd changes (message says what). */
   | 'blocked'
   /** A device name vifd needs is held by something vifd does not own. */
-  | 'conflict';
+  | 'conflict'
+  /** Links done; waiting on work that runs outside the rounds (a port-profile
+   * association), which queues the key again when it finishes. */
+  | 'waiting';
 
 export interface KeyOutcome {
   state: KeyState;
   message?: string;
+  /** waiting: the last attempt failed (it is retried with backoff). */
+  failed?: boolean;
 }
 
 export interface LinkPlan {
@@ -92,7 +100,10 @@ class LinkPlanner {
       if (link.master) this.followUps.add(linkKey(link.master));
       changed = true;
     }
-    return changed ? { state: 'changing' } : { state: 'converged' };
+    if (changed) return { state: 'changing' };
+    const association = this.input.associations?.get(port);
+    if (association) return { state: 'waiting', message: `disassociating ${kindLabel(association.kind)} port profile (${association.message})` };
+    return { state: 'converged' };
   }
 
   /** A link vifd owns that belongs to no port: keep it while a binding needs it. */
@@ -142,7 +153,18 @@ class LinkPlanner {
     if (conflict) return conflict;
     const blocked = problems.find((p) => p.state === 'blocked');
     if (blocked) return blocked;
-    return this.actions.length > before ? { state: 'changing' } : { state: 'converged' };
+    if (this.actions.length > before) return { state: 'changing' };
+    return this.associationOutcome(spec);
+  }
+
+  /** A port-profile binding is converged only once its association holds. */
+  private associationOutcome(spec: BindingSpec): KeyOutcome {
+    const a = spec.association;
+    if (!a || this.input.associated?.has(spec.port)) return { state: 'converged' };
+    const view = this.input.associations?.get(spec.port);
+    // Failed, or retrying after a failure: Failed until an attempt succeeds.
+    if (view?.state === 'failed' || (view?.state === 'associating' && view.attempts > 0)) return { state: 'waiting', failed: true, message: view.message };
+    return { state: 'waiting', message: view && view.state !== 'pending' && view.state !== 'associated' ? view.message : associatingMessage(a.kind, a.uplink) };
   }
 
   private foreignConflict(port: string, link: ObservedLink): KeyOutcome {
@@ -204,7 +226,11 @@ class LinkPlanner {
     const settings: LinkSettings = {};
     if (!current || current.group !== group || current.alias !== alias) Object.assign(settings, { group, alias });
     const mac = desired.kind === 'tap' || desired.kind === 'macvtap' ? desired.mac : undefined;
-    if (mac && current?.mac !== mac && !(desired.kind === 'macvtap' && !current)) settings.mac = mac;
+    // A new macvtap gets its MAC at creation, except in passthru mode, where
+    // the kernel gives it the uplink's; set then, it becomes the uplink's MAC
+    // too (as libvirt does for passthrough: the VM owns the device).
+    const macAtCreation = desired.kind === 'macvtap' && !current && desired.mode !== 'passthrough';
+    if (mac && current?.mac !== mac && !macAtCreation) settings.mac = mac;
     if (desired.kind !== 'bridge' && desired.mtu !== undefined && current?.mtu !== desired.mtu && !(desired.kind === 'macvtap' && !current)) {
       settings.mtu = desired.mtu;
     }

@@ -7,6 +7,7 @@ import { ownerOf, type OwnershipConfig } from './ownership.js';
 import { planLinks, type KeyOutcome } from './plan-links.js';
 import { isEmptyOvsChanges, ovsBridgeKey, OVS_OWNER_KEY, OVS_OWNER_VALUE, OVS_PORT_KEY, planOvs } from './plan-ovs.js';
 import type { OvsChanges } from '../host/ovsdb/index.js';
+import type { AssociationView } from './association.js';
 
 export interface RoundPlan {
   linkActions: LinkAction[];
@@ -22,11 +23,12 @@ export interface PlanContext {
   ownership: OwnershipConfig;
   adoptable?: ReadonlySet<string>;
   associated?: ReadonlySet<string>;
+  associations?: ReadonlyMap<string, AssociationView>;
   /** Datapath for OVS bridges vifd creates when a binding names none. */
   defaultDatapathType?: 'system' | 'netdev';
 }
 
-const SEVERITY: Record<KeyOutcome['state'], number> = { converged: 0, changing: 1, blocked: 2, conflict: 3 };
+const SEVERITY: Record<KeyOutcome['state'], number> = { converged: 0, waiting: 0.5, changing: 1, blocked: 2, conflict: 3 };
 
 /** The worse of two outcomes for one key (a conflict beats a pending change). */
 function worse(a: KeyOutcome | undefined, b: KeyOutcome | undefined): KeyOutcome {

@@ -4,6 +4,7 @@ import type { Problem } from '../desired/parse.js';
 import type { DesiredView } from '../desired/store.js';
 import type { LinkSnapshot, ObservedLink } from '../observed/links.js';
 import { libvirtInterfaceXml } from './libvirt-xml.js';
+import type { AssociationView } from './association.js';
 
 export type Phase = 'Pending' | 'Ready' | 'Failed' | 'Invalid' | 'Conflict' | 'Removing';
 
@@ -31,6 +32,8 @@ export interface BindingStatus {
   problems?: Problem[];
   /** Other sources that name the same port (they lost: first accepted wins). */
   conflicts?: string[];
+  /** Port-profile bindings: the association with the switch. */
+  association?: AssociationView;
 }
 
 export function observedDevice(link: ObservedLink): ObservedDevice {
@@ -46,6 +49,7 @@ export interface StatusInput {
   previous: BindingStatus | undefined;
   desired: DesiredView;
   links: LinkSnapshot;
+  association?: AssociationView | undefined;
 }
 
 export function buildStatus(input: StatusInput): BindingStatus {
@@ -79,6 +83,7 @@ export function buildStatus(input: StatusInput): BindingStatus {
   };
   if (invalid) status.problems = invalid.problems;
   if (binding && binding.shadowed.length > 0) status.conflicts = binding.shadowed;
+  if (input.association) status.association = input.association;
   return status;
 }
 
