@@ -13,7 +13,7 @@ VIFD_PID=
 cleanup() {
   set +e
   [ -n "$VIFD_PID" ] && kill -TERM "$VIFD_PID" 2>/dev/null && wait "$VIFD_PID" 2>/dev/null
-  [ -x scripts/demo-lldpad.sh ] && bash scripts/demo-lldpad.sh stop "$NS" "$WORK/lldpad" >/dev/null 2>&1
+  bash scripts/demo-lldpad.sh stop "$NS" "$WORK/lldpad" >/dev/null 2>&1
   bash scripts/ovs-netns.sh stop "$NS" "$WORK/ovs" >/dev/null 2>&1
   ip netns del "$NS" 2>/dev/null
   rm -rf "$WORK"
@@ -29,12 +29,11 @@ ip -n "$NS" link set lo up
 say "namespace $NS: private OVS (userspace datapath), operator bridge br-int, uplinks for macvtap"
 bash scripts/ovs-netns.sh start "$NS" "$WORK/ovs" >/dev/null 2>&1
 ovs-vsctl --db="unix:$WORK/ovs/db.sock" add-br br-int -- set bridge br-int datapath_type=netdev
-ip -n "$NS" link add uplink0 type veth peer name uplink0-sw
+# uplink1: a veth (no port-profile support: 802.1Qbh answers EOPNOTSUPP, as it would on any non-enic NIC)
 ip -n "$NS" link add uplink1 type veth peer name uplink1-sw
-for l in uplink0 uplink0-sw uplink1 uplink1-sw; do ip -n "$NS" link set "$l" up; done
-if [ -x scripts/demo-lldpad.sh ]; then
-  bash scripts/demo-lldpad.sh start "$NS" "$WORK/lldpad"
-fi
+for l in uplink1 uplink1-sw; do ip -n "$NS" link set "$l" up; done
+say "802.1Qbg switch: uplink0 <-> a second namespace, station and evbmode=bridge lldpads (waits for EVB)"
+bash scripts/demo-lldpad.sh start "$NS" "$WORK/lldpad"
 
 mkdir -p "$WORK/desired" "$WORK/state"
 cp examples/demo/*.json "$WORK/desired/"

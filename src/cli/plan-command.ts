@@ -7,6 +7,7 @@ import { describeAction, describeOvsChanges } from '../reconcile/actions.js';
 import { DEFAULT_OWNERSHIP } from '../reconcile/ownership.js';
 import { allKeys, planRound } from '../reconcile/plan.js';
 import { IntentJournal } from '../state/intent-journal.js';
+import { AssociationStore } from '../state/association-store.js';
 import { listDocumentPaths, loadFiles } from '../sources/load-files.js';
 import { DEFAULT_DESIRED_DIR, parse } from './args.js';
 import { OVS_OPTIONS, ovsArgs } from './ovs-args.js';
@@ -31,7 +32,12 @@ export async function planCommand(argv: string[]): Promise<number> {
   const snapshot = await host.snapshot();
   await ovs?.stop();
   const adoptable = values['state-dir'] ? (await new IntentJournal(values['state-dir']).pending()).names : new Set<string>();
-  const context = { desired: store.view(), ownership: DEFAULT_OWNERSHIP, adoptable, ...(ovsOptions.ovsDatapathType ? { defaultDatapathType: ovsOptions.ovsDatapathType } : {}) };
+  // Port-profile associations are not visible on the links: take the running
+  // vifd's record of them, or an associated macvtap would be planned down.
+  const associated = new Set(
+    values['state-dir'] ? (await new AssociationStore(values["state-dir"]).read()).records.filter((r) => r.state === 'associated').map((r) => r.port) : [],
+  );
+  const context = { desired: store.view(), ownership: DEFAULT_OWNERSHIP, adoptable, associated, ...(ovsOptions.ovsDatapathType ? { defaultDatapathType: ovsOptions.ovsDatapathType } : {}) };
   const plan = planRound(allKeys(snapshot, context), snapshot, context);
   const outcomes = [...plan.outcomes].filter(([, o]) => o.state !== 'converged');
   if (values.json) {

@@ -82,7 +82,7 @@ describe('bridge bindings on a real kernel', () => {
     unlinkSync(join(dirs.desired, 'b2.json'));
     await waitFor(() => !linksIn(netns).has(tapOf(2)), 10_000, 'tap 2 gone');
     await waitFor(() => !linksIn(netns).has('brq-one'), 10_000, 'unused brq-one removed');
-    expect(readStatuses(dirs).has(portUuid(2))).toBe(false);
+    await waitFor(() => !readStatuses(dirs).has(portUuid(2)), 5_000, 'status file of the unplugged binding removed');
     unlinkSync(join(dirs.desired, 'b3.json'));
     await waitFor(() => !linksIn(netns).has(tapOf(3)), 10_000, 'tap 3 gone');
     expect(linksIn(netns).has('brq-two')).toBe(true); // bindings 1 and 4 still use it
