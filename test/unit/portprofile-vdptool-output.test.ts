@@ -74,6 +74,11 @@ describe('vdp.ts over a fake vdptool', () => {
     expect(() => vdptoolSetArgs('eth1', 'assoc', { ...profile, managerId: 0 })).toThrow(/managerId/u);
   });
 
+  it('sends the manager id in hex, as vdptool reads mgrid2 (lldpad echoed mgrid2=c back as 12)', () => {
+    expect(vdptoolSetArgs('eth1', 'assoc', { ...profile, managerId: 12 })).toContain('mgrid2=c');
+    expect(vdptoolSetArgs('eth1', 'assoc', { ...profile, managerId: 255 })).toContain('mgrid2=ff');
+  });
+
   it('maps each real answer to its typed error', async () => {
     const run = (r: TextResult) => associateVdp('eth1', profile, { runner: async () => r }).catch((e: unknown) => e);
     expect(await run(ok(fx('assoc-ackto')))).toMatchObject({ code: 'VDP_TIMEOUT', answer: 'Ack not received from bridge', uplink: 'eth1' });

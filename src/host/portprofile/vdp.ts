@@ -10,7 +10,8 @@ import {
 import { decodeVsiStatus, parseVdptoolOutput, type VdptoolOutput, type VdptoolVsi, type VsiStatus } from './vdptool-output.js';
 
 export interface VsiProfile {
-  /** VSI manager id, 1..255 (sent as mgrid2). */
+  /** VSI manager id, 1..255 (sent as mgrid2, which vdptool reads as hex:
+   * `mgrid2=c` is manager 12, echoed back as `mgrid2 = 12`). */
   managerId: number;
   /** VSI type id, 0..16777215. */
   typeId: number;
@@ -71,7 +72,7 @@ export function vdptoolSetArgs(uplink: string, mode: 'assoc' | 'deassoc' | 'prea
   if (!UUID_RE.test(p.instanceId)) throw new TypeError(`instanceId is not a UUID: ${p.instanceId}`);
   if (!MAC_RE.test(p.mac)) throw new TypeError(`bad MAC ${p.mac}`);
   return [
-    '-i', uplink, '-T', '-W', '-V', mode, '-c', `mode=${mode}`, '-c', `mgrid2=${p.managerId}`, '-c', `typeid=${p.typeId}`,
+    '-i', uplink, '-T', '-W', '-V', mode, '-c', `mode=${mode}`, '-c', `mgrid2=${p.managerId.toString(16)}`, '-c', `typeid=${p.typeId}`,
     '-c', `typeidver=${p.typeIdVersion}`, '-c', `uuid=${p.instanceId.toLowerCase()}`, '-c', 'hints=none',
     '-c', `filter=${p.vlan ?? 0}-${p.mac.toLowerCase()}`,
   ];
