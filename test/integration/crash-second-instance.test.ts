@@ -53,6 +53,7 @@ describe('state directory lock', () => {
     writeFileSync(join(dirs.state, 'vifd.lock'), '1 999999999\n');
     vifd = VifdProcess.run(dirs, netns);
     await waitFor(() => vifd!.logs.some((l) => l.includes('"msg":"vifd running"')), 15_000, 'vifd running');
-    await waitFor(() => bindings.every((b) => readStatuses(dirs).get(b.spec.port)?.phase === 'Ready'), 15_000, 'Ready');
+    await waitFor(() => hostProblems(netns, bindings).length === 0, 15_000, 'converged');
+    await waitFor(() => bindings.every((b) => b.kind !== 'bridge' || readStatuses(dirs).get(b.spec.port)?.phase === 'Ready'), 15_000, 'Ready');
   });
 });
