@@ -6,13 +6,15 @@ import type { DesiredStore } from '../desired/store.js';
 import type { Host, HostSnapshot } from '../host/host.js';
 import type { StatusStore } from '../state/status-store.js';
 import type { IntentJournal } from '../state/intent-journal.js';
-import { linkKey, linkNameOfKey, type WorkKey } from './actions.js';
-import { ownerOf, type OwnershipConfig } from './ownership.js';
+import { linkNameOfKey, type WorkKey } from './actions.js';
+import { keysForLinkNames, keysForOvsNames } from './event-keys.js';
+import type { OwnershipConfig } from './ownership.js';
 import { allKeys, createdNames, planRound, type PlanContext } from './plan.js';
 import { phaseOf } from './phase.js';
 import { applyPlan, planHasWork } from './apply-plan.js';
-import { ovsBridgeKey, ovsBridgeOfKey, OVS_PORT_KEY } from './plan-ovs.js';
-import { buildStatus, sameStatus, type BindingStatus, type Phase } from './status.js';
+import { ovsBridgeOfKey } from './plan-ovs.js';
+import type { BindingStatus } from './status.js';
+import { StatusBook, type StatusListener } from './status-book.js';
 import { WorkQueue, type RoundResult } from './work-queue.js';
 import type { AssociationControl, AssociationView } from './association.js';
 
@@ -37,8 +39,7 @@ export interface ReconcilerDeps {
   associator?: AssociationControl;
 }
 
-/** A binding's status changed; `undefined` once it is unplugged and forgotten. */
-export type StatusListener = (port: string, status: BindingStatus | undefined) => void;
+export type { StatusListener } from './status-book.js';
 
 /** What one reconcile round did (for metrics). */
 export interface RoundInfo {
@@ -56,14 +57,12 @@ export type RoundListener = (info: RoundInfo) => void;
 
 export class Reconciler {
   readonly queue: WorkQueue;
-  private readonly statuses = new Map<string, BindingStatus>();
-  private readonly attempts = new Map<string, number>();
+  private readonly book: StatusBook;
   private adoptable = new Set<string>();
   private lastSnapshot: HostSnapshot | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private rounds = 0;
   private firstResyncDone = false;
-  private readonly statusListeners = new Set<StatusListener>();
   private readonly roundListeners = new Set<RoundListener>();
   private roundNote: { acted: string[]; errors: Error[] } = { acted: [], errors: [] };
   private readonly summaryProviders: Array<() => Record<string, number>> = [];
@@ -75,6 +74,7 @@ export class Reconciler {
     // Until every source has loaded (startResync), a binding not read yet
     // would look undesired: nothing is removed before then.
     this.removalHolds.add('startup');
+    this.book = new StatusBook(deps.statusStore, deps.logger);
     this.queue = new WorkQueue({
       process: (keys) => this.observedRound(keys),
       ...(deps.options.maxBatch ? { maxBatch: deps.options.maxBatch } : {}),
@@ -89,12 +89,7 @@ export class Reconciler {
   /** Loads what a previous run left (statuses, intent journal). Call before
    * sources start, so their first keys see it. */
   async restore(): Promise<void> {
-    const { statuses, corrupt } = await this.deps.statusStore.readAll();
-    for (const status of statuses) this.statuses.set(status.port, status);
-    for (const name of corrupt) {
-      this.deps.logger.warn({ file: name }, 'corrupt status file: rebuilt from host and desired state');
-      await this.deps.statusStore.discard(name);
-    }
+    await this.book.restore();
     const journal = await this.deps.journal.pending();
     if (journal.corrupt) this.deps.logger.warn('corrupt intent journal ignored');
     this.adoptable = journal.names;
@@ -125,37 +120,19 @@ export class Reconciler {
 
   /** The desired state of these ports changed: reconcile them now. */
   desiredChanged(ports: Iterable<string>): void {
-    for (const port of ports) this.attempts.delete(port);
+    for (const port of ports) this.book.resetAttempts(port);
     this.queue.addAll(ports, { resetBackoff: true });
   }
 
   /** The kernel reported a change to these links. */
   linksChanged(names: Iterable<string>): void {
-    const view = this.deps.store.view();
-    for (const name of names) {
-      const claimant = view.claimedNames.get(name);
-      if (claimant) this.queue.add(claimant);
-      for (const user of view.bridgeUsers.get(name) ?? []) this.queue.add(user);
-      const link = this.lastSnapshot?.links.links.get(name);
-      if (link) {
-        const owner = ownerOf(link, this.deps.ownership, this.adoptable);
-        if (owner.owned) this.queue.add(owner.port ?? linkKey(name));
-      }
-    }
+    const { store, ownership } = this.deps;
+    this.queue.addAll(keysForLinkNames(names, store.view(), this.lastSnapshot?.links, ownership, this.adoptable));
   }
 
   /** OVSDB reported a change to these bridges, ports or interfaces. */
   ovsChanged(names: Iterable<string>): void {
-    const view = this.deps.store.view();
-    const ovs = this.lastSnapshot?.ovs;
-    for (const name of names) {
-      const claimant = view.claimedNames.get(name);
-      if (claimant) this.queue.add(claimant);
-      for (const user of view.bridgeUsers.get(name) ?? []) this.queue.add(user);
-      const owner = ovs?.interfaces.get(name)?.externalIds[OVS_PORT_KEY] ?? ovs?.ports.get(name)?.externalIds[OVS_PORT_KEY];
-      if (owner) this.queue.add(owner);
-      if (ovs?.bridges.has(name)) this.queue.add(ovsBridgeKey(name));
-    }
+    this.queue.addAll(keysForOvsNames(names, this.deps.store.view(), this.lastSnapshot?.ovs));
   }
 
   /** OVSDB (re)connected or was lost: every binding that involves OVS. */
@@ -170,7 +147,7 @@ export class Reconciler {
     const snapshot = await this.deps.host.snapshot();
     this.lastSnapshot = snapshot;
     const keys = allKeys(snapshot, this.context());
-    for (const port of this.statuses.keys()) keys.add(port); // stale status files get settled too
+    for (const port of this.book.ports()) keys.add(port); // stale status files get settled too
     for (const port of this.deps.associator?.ports() ?? []) keys.add(port); // associations left to undo
     void this.deps.associator?.recheck().catch((error: unknown) => this.deps.logger.error({ err: error }, 'association re-check failed'));
     this.queue.addAll(keys);
@@ -179,8 +156,7 @@ export class Reconciler {
 
   /** Subscribes to status changes. Returns the unsubscribe function. */
   onStatus(listener: StatusListener): () => void {
-    this.statusListeners.add(listener);
-    return () => this.statusListeners.delete(listener);
+    return this.book.onStatus(listener);
   }
 
   /** Subscribes to round reports. Returns the unsubscribe function. */
@@ -212,12 +188,11 @@ export class Reconciler {
   }
 
   statusList(): BindingStatus[] {
-    return [...this.statuses.values()];
+    return this.book.list();
   }
 
   summary(): Record<string, number> {
-    const counts: Record<string, number> = { total: this.statuses.size, rounds: this.rounds, queued: this.queue.depth };
-    for (const status of this.statuses.values()) counts[status.phase] = (counts[status.phase] ?? 0) + 1;
+    const counts: Record<string, number> = { ...this.book.counts(), rounds: this.rounds, queued: this.queue.depth };
     for (const provider of this.summaryProviders) Object.assign(counts, provider());
     return counts;
   }
@@ -289,8 +264,6 @@ export class Reconciler {
     for (const key of plan.followUps) if (verify.outcomes.get(key)?.state === 'changing') this.queue.add(key);
 
     const results: RoundResult = new Map();
-    const writes: BindingStatus[] = [];
-    const removals: string[] = [];
     const now = new Date().toISOString();
     for (const key of keys) {
       const outcome = verify.outcomes.get(key) ?? { state: 'converged' as const };
@@ -303,19 +276,13 @@ export class Reconciler {
         continue;
       }
       if (acted) this.roundNote.acted.push(key);
-      if (acted || outcome.state === 'changing' || outcome.state === 'blocked') this.attempts.set(key, (this.attempts.get(key) ?? 0) + 1);
+      if (acted || outcome.state === 'changing' || outcome.state === 'blocked') this.book.countAttempt(key);
       const decided = phaseOf({ desired: context.desired.bindings.has(key), outcome, failures: keyFailures });
       results.set(key, decided.retry);
-      const change = this.record(key, decided.phase, decided.message, now, context, after);
-      if (change === 'removed') removals.push(key);
-      else if (change) writes.push(change);
+      this.book.record(key, decided.phase, decided.message, now, context, after, this.deps.associator?.view(key, context.desired));
     }
-    // One syncfs for the round's status files, then tell listeners.
-    await this.deps.statusStore.writeMany(writes);
-    await Promise.all(removals.map((port) => this.deps.statusStore.remove(port)));
-    if (writes.length + removals.length > 0) logger.debug({ written: writes.length, removed: removals.length, ms: Date.now() - Date.parse(now) }, 'statuses recorded');
-    for (const status of writes) this.emitStatus(status.port, status);
-    for (const port of removals) this.emitStatus(port, undefined);
+    const { written, removed } = await this.book.flush();
+    if (written + removed > 0) logger.debug({ written, removed, ms: Date.now() - Date.parse(now) }, 'statuses recorded');
     await this.deps.statusStore.writeSummary({ ...this.summary(), at: now });
     return results;
   }
@@ -342,16 +309,6 @@ export class Reconciler {
     return false;
   }
 
-  private emitStatus(port: string, status: BindingStatus | undefined): void {
-    for (const listener of this.statusListeners) {
-      try {
-        listener(port, status);
-      } catch (error) {
-        this.deps.logger.error({ err: error, port }, 'status listener failed');
-      }
-    }
-  }
-
   /** Journal names that are now marked (or gone) need no adoption any more. */
   private async settleJournal(after: HostSnapshot): Promise<void> {
     let changed = false;
@@ -365,35 +322,5 @@ export class Reconciler {
     if (!changed) return;
     if (this.adoptable.size === 0) await this.deps.journal.clear();
     else await this.deps.journal.record([...this.adoptable]);
-  }
-
-  /** Updates the in-memory status; returns what must reach the status files. */
-  private record(port: string, phase: Phase | 'Gone', message: string, now: string, context: PlanContext, snapshot: HostSnapshot): BindingStatus | 'removed' | undefined {
-    const previous = this.statuses.get(port);
-    if (phase === 'Gone' && !context.desired.invalidOnly.has(port)) {
-      if (!previous) return undefined;
-      this.statuses.delete(port);
-      this.attempts.delete(port);
-      this.deps.logger.info({ port }, 'unplugged');
-      return 'removed';
-    }
-    const status = buildStatus({
-      port,
-      phase: phase === 'Gone' ? 'Invalid' : phase,
-      message,
-      attempts: this.attempts.get(port) ?? 0,
-      now,
-      previous,
-      desired: context.desired,
-      links: snapshot.links,
-      association: this.deps.associator?.view(port, context.desired),
-    });
-    if (sameStatus(previous, status)) return undefined;
-    this.statuses.set(port, status);
-    if (previous?.phase !== status.phase) {
-      const level = status.phase === 'Failed' || status.phase === 'Conflict' || status.phase === 'Invalid' ? 'warn' : 'info';
-      this.deps.logger[level]({ port, phase: status.phase, from: previous?.phase, attempts: status.attempts }, status.message || status.phase);
-    }
-    return status;
   }
 }

@@ -1,0 +1,47 @@
+// Host events name devices; the work queue wants keys. Which bindings (or
+// owned devices) does a changed name concern? Pure.
+import type { DesiredView } from '../desired/store.js';
+import type { OvsSnapshot } from '../host/ovsdb/index.js';
+import type { LinkSnapshot } from '../observed/links.js';
+import { linkKey, type WorkKey } from './actions.js';
+import { ownerOf, type OwnershipConfig } from './ownership.js';
+import { ovsBridgeKey, OVS_PORT_KEY } from './plan-ovs.js';
+
+/** Keys that want a name: the port claiming it, the users of a bridge by that name. */
+function desiredKeys(name: string, view: DesiredView, out: Set<WorkKey>): void {
+  const claimant = view.claimedNames.get(name);
+  if (claimant) out.add(claimant);
+  for (const user of view.bridgeUsers.get(name) ?? []) out.add(user);
+}
+
+/** Kernel link events: the name's claimant, its bridge's users, and its
+ * owner as last seen (a deleted device is no longer in a new snapshot). */
+export function keysForLinkNames(
+  names: Iterable<string>,
+  view: DesiredView,
+  lastSeen: LinkSnapshot | undefined,
+  ownership: OwnershipConfig,
+  adoptable: ReadonlySet<string>,
+): Set<WorkKey> {
+  const keys = new Set<WorkKey>();
+  for (const name of names) {
+    desiredKeys(name, view, keys);
+    const link = lastSeen?.links.get(name);
+    if (!link) continue;
+    const owner = ownerOf(link, ownership, adoptable);
+    if (owner.owned) keys.add(owner.port ?? linkKey(name));
+  }
+  return keys;
+}
+
+/** OVSDB monitor changes: bridges, ports or interfaces by name. */
+export function keysForOvsNames(names: Iterable<string>, view: DesiredView, lastSeen: OvsSnapshot | undefined): Set<WorkKey> {
+  const keys = new Set<WorkKey>();
+  for (const name of names) {
+    desiredKeys(name, view, keys);
+    const owner = lastSeen?.interfaces.get(name)?.externalIds[OVS_PORT_KEY] ?? lastSeen?.ports.get(name)?.externalIds[OVS_PORT_KEY];
+    if (owner) keys.add(owner);
+    if (lastSeen?.bridges.has(name)) keys.add(ovsBridgeKey(name));
+  }
+  return keys;
+}

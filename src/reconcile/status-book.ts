@@ -1,0 +1,116 @@
+// The reconciler's record of every binding's status: kept in memory, staged
+// per round, written to the state directory in one batch (one syncfs), then
+// announced to listeners (API watch, etcd), only when something changed.
+import type { Logger } from 'pino';
+import type { HostSnapshot } from '../host/host.js';
+import type { StatusStore } from '../state/status-store.js';
+import type { AssociationView } from './association.js';
+import type { PlanContext } from './plan.js';
+import { buildStatus, sameStatus, type BindingStatus, type Phase } from './status.js';
+
+/** A binding's status changed; `undefined` once it is unplugged and forgotten. */
+export type StatusListener = (port: string, status: BindingStatus | undefined) => void;
+
+export class StatusBook {
+  private readonly statuses = new Map<string, BindingStatus>();
+  private readonly attempts = new Map<string, number>();
+  private readonly listeners = new Set<StatusListener>();
+  private writes: BindingStatus[] = [];
+  private removals: string[] = [];
+
+  constructor(
+    private readonly store: StatusStore,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Loads the previous run's statuses; corrupt files are reported and removed. */
+  async restore(): Promise<void> {
+    const { statuses, corrupt } = await this.store.readAll();
+    for (const status of statuses) this.statuses.set(status.port, status);
+    for (const name of corrupt) {
+      this.logger.warn({ file: name }, 'corrupt status file: rebuilt from host and desired state');
+      await this.store.discard(name);
+    }
+  }
+
+  onStatus(listener: StatusListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  list(): BindingStatus[] {
+    return [...this.statuses.values()];
+  }
+
+  ports(): IterableIterator<string> {
+    return this.statuses.keys();
+  }
+
+  counts(): Record<string, number> {
+    const counts: Record<string, number> = { total: this.statuses.size };
+    for (const status of this.statuses.values()) counts[status.phase] = (counts[status.phase] ?? 0) + 1;
+    return counts;
+  }
+
+  countAttempt(port: string): void {
+    this.attempts.set(port, (this.attempts.get(port) ?? 0) + 1);
+  }
+
+  resetAttempts(port: string): void {
+    this.attempts.delete(port);
+  }
+
+  /** Stages the port's new status (or its removal: 'Gone'), if it changed. */
+  record(port: string, phase: Phase | 'Gone', message: string, now: string, context: PlanContext, snapshot: HostSnapshot, association: AssociationView | undefined): void {
+    const previous = this.statuses.get(port);
+    if (phase === 'Gone' && !context.desired.invalidOnly.has(port)) {
+      if (!previous) return;
+      this.statuses.delete(port);
+      this.attempts.delete(port);
+      this.logger.info({ port }, 'unplugged');
+      this.removals.push(port);
+      return;
+    }
+    const status = buildStatus({
+      port,
+      phase: phase === 'Gone' ? 'Invalid' : phase,
+      message,
+      attempts: this.attempts.get(port) ?? 0,
+      now,
+      previous,
+      desired: context.desired,
+      links: snapshot.links,
+      association,
+    });
+    if (sameStatus(previous, status)) return;
+    this.statuses.set(port, status);
+    if (previous?.phase !== status.phase) {
+      const level = status.phase === 'Failed' || status.phase === 'Conflict' || status.phase === 'Invalid' ? 'warn' : 'info';
+      this.logger[level]({ port, phase: status.phase, from: previous?.phase, attempts: status.attempts }, status.message || status.phase);
+    }
+    this.writes.push(status);
+  }
+
+  /** Writes what was staged (one syncfs), then tells listeners. */
+  async flush(): Promise<{ written: number; removed: number }> {
+    const writes = this.writes;
+    const removals = this.removals;
+    this.writes = [];
+    this.removals = [];
+    await this.store.writeMany(writes);
+    await Promise.all(removals.map((port) => this.store.remove(port)));
+    for (const status of writes) this.emit(status.port, status);
+    for (const port of removals) this.emit(port, undefined);
+    return { written: writes.length, removed: removals.length };
+  }
+
+  private emit(port: string, status: BindingStatus | undefined): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(port, status);
+      } catch (error) {
+        this.logger.error({ err: error, port }, 'status listener failed');
+      }
+    }
+  }
+}
