@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(iproute2 openvswitch-switch lldpad etcd-server etcd-client libvirt-clients libxml2-utils python3-os-vif bc gcc libc6-dev)
+packages=(iproute2 procps coreutils openvswitch-switch lldpad etcd-server etcd-client libvirt-clients libxml2-utils python3-os-vif bc gcc libc6-dev)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -19,6 +19,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
-if [ -x native/build.sh ]; then bash native/build.sh; fi
+bash native/build.sh
 npm run --silent build
 echo "setup: done"
