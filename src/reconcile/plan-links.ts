@@ -132,6 +132,10 @@ class LinkPlanner {
 
   private planBinding(spec: BindingSpec): KeyOutcome {
     const port = spec.port;
+    // A name held by something else: the binding is not plugged at all (no
+    // half-built set of devices, no bridge made for it).
+    const held = this.heldByOthers(spec);
+    if (held) return held;
     const before = this.actions.length;
     const problems: KeyOutcome[] = [];
     if (spec.sharedBridge) {
@@ -165,6 +169,23 @@ class LinkPlanner {
     // Failed, or retrying after a failure: Failed until an attempt succeeds.
     if (view?.state === 'failed' || (view?.state === 'associating' && view.attempts > 0)) return { state: 'waiting', failed: true, message: view.message };
     return { state: 'waiting', message: view && view.state !== 'pending' && view.state !== 'associated' ? view.message : associatingMessage(a.kind, a.uplink) };
+  }
+
+  /** The first of the binding's own device names taken by a link that is not its. */
+  private heldByOthers(spec: BindingSpec): KeyOutcome | undefined {
+    for (const desired of spec.links) {
+      for (const name of desired.kind === 'veth' ? [desired.name, desired.peer] : [desired.name]) {
+        const link = this.input.links.links.get(name);
+        if (link && !this.isOurs(link, spec.port)) return this.foreignConflict(spec.port, link);
+      }
+    }
+    return undefined;
+  }
+
+  /** Ours to use for `port`: marked for it, half-made, or left by a port no longer desired. */
+  private isOurs(link: ObservedLink, port: string): boolean {
+    const owner = this.owner(link);
+    return owner.owned && (owner.port === port || owner.port === undefined || !this.input.desired.bindings.has(owner.port));
   }
 
   private foreignConflict(port: string, link: ObservedLink): KeyOutcome {
@@ -211,9 +232,7 @@ class LinkPlanner {
     const { group } = this.input.ownership;
     const alias = portAlias(port);
     if (link) {
-      const owner = this.owner(link);
-      const ours = owner.owned && (owner.port === port || owner.port === undefined || !this.input.desired.bindings.has(owner.port));
-      if (!ours) return this.foreignConflict(port, link);
+      if (!this.isOurs(link, port)) return this.foreignConflict(port, link);
     }
     if (desired.kind === 'macvtap' && !links.has(desired.lower)) {
       return { state: 'blocked', message: `uplink device ${desired.lower} does not exist` };

@@ -196,3 +196,14 @@ describe('planLinks for bridge bindings', () => {
     expect(ops(adopted.actions)).toEqual([`set-link ${TAP1} {"group":${G},"alias":"vifd:port:${P1}","mac":"fe:16:3e:00:00:11"}`]);
   });
 });
+
+describe('a binding whose device name is held by something else', () => {
+  it('plans nothing for it: no bridge, no other device', () => {
+    const store = new DesiredStore();
+    store.set('a', { ok: true, bindings: [binding(P1, 'br-new') as never] });
+    const observed = [link(TAP1, { group: 0 })];
+    const result = planLinks({ keys: [P1], desired: store.view(), links: { links: new Map(observed.map((l) => [l.name, l])) }, ownership: DEFAULT_OWNERSHIP });
+    expect(result.outcomes.get(P1)).toMatchObject({ state: 'conflict', message: expect.stringMatching(/not own/) });
+    expect(result.actions).toEqual([]);
+  });
+});
