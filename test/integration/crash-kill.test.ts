@@ -32,18 +32,23 @@ afterAll(async () => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const noConflicts = () => [...readStatuses(dirs).values()].filter((s) => s.phase === 'Conflict').map((s) => `${s.port}: ${s.message}`);
 
-/** Starts vifd and SIGKILLs it `delay` ms after it reports running (its
- * first rounds are under way then). Returns how many problems each kill left. */
-async function killRepeatedly(delays: number[]): Promise<number[]> {
+/** Starts vifd and SIGKILLs it `delay` ms after it loaded its desired
+ * directory (its first round starts right then), sweeping the delay upwards
+ * in 20 ms steps across the whole first round (snapshot, journal, ip batch,
+ * OVSDB, state files), until a kill finds the work done or `partialKills`
+ * kills left it half done. The sweep adapts to the machine's speed. Returns
+ * how many problems each kill left. */
+async function killAcrossConvergence(untouched: number, partialKills = 3): Promise<number[]> {
   const left: number[] = [];
-  for (const delay of delays) {
+  for (let delay = 0; delay <= 2000 && left.filter((n) => n > 0 && n !== untouched).length < partialKills; delay += 20) {
     vifd = VifdProcess.run(dirs, netns);
     const deadline = Date.now() + 15_000;
-    while (!vifd.logs.some((l) => l.includes('"msg":"vifd running"')) && Date.now() < deadline) await sleep(2);
+    while (!vifd.logs.some((l) => l.includes('"msg":"desired directory loaded"')) && Date.now() < deadline) await sleep(1);
     await sleep(delay);
     await vifd.stop('SIGKILL');
     left.push(hostProblems(netns, desired).length);
     if (process.env['VIFD_TEST_VERBOSE']) console.log(`kill +${delay}ms: ${left[left.length - 1]} problems left`);
+    if (left[left.length - 1] === 0) break; // converged before the kill: later kills find nothing to do
   }
   return left;
 }
@@ -52,10 +57,9 @@ describe('SIGKILL mid-convergence', () => {
   it('creating 120 bindings, killed repeatedly as it starts, converges after a restart with no leak', async () => {
     writeBindings(dirs, desired);
     const untouched = hostProblems(netns, desired).length;
-    // Kills 0..26 ms after start-up: the first round (all 120) is under way
-    // in that window on these machines; a kill later than that is harmless too.
-    const left = await killRepeatedly([0, 2, 4, 6, 8, 10, 12, 14, 17, 20, 26]);
-    expect(left.some((n) => n > 0), `problems left by each kill: ${left.join(', ')} of ${untouched}`).toBe(true);
+    const left = await killAcrossConvergence(untouched);
+    // The sweep crossed the work: kills before it was done, and kills in or after it.
+    expect(left.some((n) => n > 0) && left.some((n) => n !== untouched), `problems left by each kill: ${left.join(', ')} of ${untouched}`).toBe(true);
     vifd = VifdProcess.run(dirs, netns);
     await waitFor(() => hostProblems(netns, desired).length === 0, 60_000, 'converged');
     expect(noConflicts()).toEqual([]);
@@ -70,8 +74,9 @@ describe('SIGKILL mid-convergence', () => {
     writeBindings(dirs, changed);
     desired = changed;
     const untouched = hostProblems(netns, desired).length;
-    const left = await killRepeatedly([0, 3, 6, 9, 12, 15, 18, 21, 25, 30]);
-    expect(left.some((n) => n > 0), `problems left by each kill: ${left.join(', ')} of ${untouched}`).toBe(true);
+    const left = await killAcrossConvergence(untouched);
+    // The sweep crossed the work: kills before it was done, and kills in or after it.
+    expect(left.some((n) => n > 0) && left.some((n) => n !== untouched), `problems left by each kill: ${left.join(', ')} of ${untouched}`).toBe(true);
     vifd = VifdProcess.run(dirs, netns);
     await waitFor(() => hostProblems(netns, desired).length === 0, 60_000, 'converged');
     expect(noConflicts()).toEqual([]);
