@@ -10,7 +10,7 @@ import { OvsHost } from './host/ovs-host.js';
 import { DEFAULT_OWNERSHIP } from './reconcile/ownership.js';
 import { Reconciler } from './reconcile/reconciler.js';
 import { DirectorySource } from './sources/directory-source.js';
-import { attachEtcd, type AttachedEtcd, type EtcdOptions } from './sources/etcd/attach.js';
+import type { AttachedEtcd, EtcdOptions } from './sources/etcd/attach.js';
 import { IntentJournal } from './state/intent-journal.js';
 import { lockStateDir } from './state/lock.js';
 import { StatusStore } from './state/status-store.js';
@@ -95,7 +95,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   await source.start();
   logger.info({ dir: o.desiredDir, documents: store.sourceIds().length, ms: Date.now() - started }, 'desired directory loaded');
   const etcd = o.etcd
-    ? await attachEtcd({
+    ? await (await import('./sources/etcd/attach.js')).attachEtcd({
         options: o.etcd,
         store,
         reconciler,

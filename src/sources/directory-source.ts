@@ -22,11 +22,29 @@ export class DirectorySource {
   private readonly dirty = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  private watching: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: DirectorySourceOptions) {}
 
-  /** Watches, then reads every document once. Resolves when all are loaded. */
+  /** Reads every document once (resolves then), and starts watching. The
+   * watch is set up in the background: chokidar stats every file of the
+   * directory first, which need not delay the first reconcile. Whatever
+   * changed before the watch was ready is caught up afterwards. */
   async start(): Promise<void> {
+    const loadStarted = Date.now();
+    const paths = await listDocumentPaths(this.o.dir);
+    await this.load(paths);
+    this.watching = this.watch()
+      .then(() => this.catchUp(new Set(paths), loadStarted))
+      .catch((error: unknown) => this.o.logger.error({ err: error, dir: this.o.dir }, 'directory watch set-up failed'));
+  }
+
+  /** Resolves once changes to the directory are being watched. */
+  whenWatching(): Promise<void> {
+    return this.watching;
+  }
+
+  private async watch(): Promise<void> {
     this.watcher = watch(this.o.dir, {
       ignoreInitial: true,
       depth: 0,
@@ -36,13 +54,7 @@ export class DirectorySource {
       this.watcher.on(event, (path: string) => this.markDirty(path));
     }
     this.watcher.on('error', (error) => this.o.logger.error({ err: error, dir: this.o.dir }, 'directory watch error'));
-    const ready = new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
-    // Read everything while chokidar sets up its watches, then look once more
-    // for what changed in between (chokidar reports only what comes after).
-    const loadStarted = Date.now();
-    const paths = await listDocumentPaths(this.o.dir);
-    await Promise.all([ready, this.load(paths)]);
-    await this.catchUp(new Set(paths), loadStarted);
+    await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
   }
 
   /** Files added, changed or removed while the initial read and the watch
@@ -57,6 +69,7 @@ export class DirectorySource {
   }
 
   async stop(): Promise<void> {
+    await this.watching;
     if (this.timer) clearTimeout(this.timer);
     await this.watcher?.close();
     await this.flushing;

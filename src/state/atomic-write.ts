@@ -24,7 +24,9 @@ export async function writeFileAtomic(path: string, data: string, options: { fsy
 }
 
 /** Many files at once with the same guarantee: all temp files written, made
- * durable by one syncfs, then renamed into place. */
+ * durable by one syncfs, then renamed into place. (Creating a file is the
+ * expensive part on these machines, ~0.7 ms each, serialised by the
+ * filesystem; the writes stay asynchronous so the event loop is not held.) */
 export async function writeFilesAtomic(dir: string, files: ReadonlyArray<{ path: string; data: string }>): Promise<void> {
   if (files.length === 0) return;
   if (files.length === 1) return writeFileAtomic(files[0]!.path, files[0]!.data);
