@@ -59,7 +59,8 @@ function floor(): { plug: number; unplug: number } {
 }
 
 function hostConverged(netns: string): boolean {
-  const links = JSON.parse(ip(netns, '-j', 'link', 'show')) as Array<{ ifname: string; master?: string; flags: string[]; group?: string }>;
+  const out = execFileSync('ip', ['-n', netns, '-j', 'link', 'show'], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
+  const links = JSON.parse(out) as Array<{ ifname: string; master?: string; flags: string[]; group?: string }>;
   const byName = new Map(links.map((l) => [l.ifname, l]));
   for (let i = 0; i < N; i++) {
     const tap = byName.get(tapOf(i));

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Entry point: the compiled CLI (npm run build writes dist/).
-import { main } from '../dist/src/cli/main.js';
+// Entry point: the bundled CLI (npm run build writes dist/vifd.mjs).
+import { main } from '../dist/vifd.mjs';
 
 process.exitCode = await main(process.argv.slice(2));

@@ -4,6 +4,8 @@ import type { LinkSnapshot } from '../observed/links.js';
 import { parseIpLinkJson } from '../observed/parse-ip-link.js';
 import { runCommand } from './run.js';
 
+const MAX_DUMP_ATTEMPTS = 5;
+
 export class Ip {
   constructor(private readonly netns: string | undefined) {}
 
@@ -11,9 +13,14 @@ export class Ip {
     return this.netns ? ['ip', '-n', this.netns, ...args] : ['ip', ...args];
   }
 
+  /** One consistent `ip -j -d link show`. The kernel flags a dump that raced
+   * with link changes (NLM_F_DUMP_INTR; ip says "Dump was interrupted" and
+   * still exits 0): such a snapshot may miss devices, so it is taken again. */
   async snapshotLinks(): Promise<LinkSnapshot> {
-    const { stdout } = await runCommand(this.argv('-j', '-d', 'link', 'show'));
-    return parseIpLinkJson(stdout);
+    for (let attempt = 1; ; attempt++) {
+      const { stdout, stderr } = await runCommand(this.argv('-j', '-d', 'link', 'show'));
+      if (!stderr.includes('Dump was interrupted') || attempt >= MAX_DUMP_ATTEMPTS) return parseIpLinkJson(stdout);
+    }
   }
 
   /** Runs all lines as one `ip -force -batch -`; returns the lines that failed. */
