@@ -8,6 +8,7 @@ bash scripts/setup.sh
 report=$(mktemp /tmp/vifd-test-report.XXXXXX.json)
 trap 'rm -f "$report"' EXIT
 status=0
+npm run --silent typecheck
 npx vitest run --reporter=default --reporter=json --outputFile="$report" "$@" || status=$?
 node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
