@@ -235,7 +235,10 @@ export class Associator implements AssociationControl {
   private failed(e: Entry, step: string, error: unknown): void {
     const code = (error as { code?: string }).code ?? 'ASSOCIATION_FAILED';
     e.attempts++;
-    const delay = Math.min(this.o.maxDelayMs ?? 60_000, (this.o.baseDelayMs ?? 1000) * 2 ** (e.attempts - 1));
+    const max = this.o.maxDelayMs ?? 60_000;
+    // The uplink's driver has no port-profile support: only new hardware or a
+    // new driver changes that, so retrying soon only churns; wait the longest.
+    const delay = code === 'PORT_PROFILE_UNSUPPORTED' ? max : Math.min(max, (this.o.baseDelayMs ?? 1000) * 2 ** (e.attempts - 1));
     e.state = 'failed';
     e.code = code;
     e.mayHold = !NEVER_HELD.has(code);

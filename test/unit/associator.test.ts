@@ -11,7 +11,7 @@ import { DEFAULT_OWNERSHIP, portAlias } from '../../src/reconcile/ownership.js';
 import { phaseOf } from '../../src/reconcile/phase.js';
 import { planLinks } from '../../src/reconcile/plan-links.js';
 import type { AssociationRecord } from '../../src/state/association-store.js';
-import { PortProfileUnsupportedError, VdpTimeoutError } from '../../src/host/portprofile/errors.js';
+import { PortProfileNetlinkError, PortProfileUnsupportedError, VdpTimeoutError } from '../../src/host/portprofile/errors.js';
 
 const P1 = '11111111-1111-4111-8111-111111111111';
 const P2 = '22222222-2222-4222-8222-222222222222';
@@ -112,17 +112,17 @@ describe('Associator', () => {
 
   it('a failure says which step failed and what was answered, and is retried with capped exponential backoff', async () => {
     const t = setup({ a: qbh(P2) });
-    const eopnotsupp = new PortProfileUnsupportedError({ uplink: 'uplink1', errno: 95 });
+    const busy = new PortProfileNetlinkError({ uplink: 'uplink1', errno: 16, errnoName: 'EBUSY' });
     const delays: number[] = [];
     for (let attempt = 1; attempt <= 5; attempt++) {
       t.sync(P2);
       await tick();
       if (attempt > 1) expect(t.view(P2)).toMatchObject({ state: 'associating', message: expect.stringContaining(`attempt ${attempt} in progress`) });
-      t.driver.next().reject(eopnotsupp);
+      t.driver.next().reject(busy);
       await t.associator.idle();
       const view = t.view(P2)!;
-      expect(view).toMatchObject({ state: 'failed', attempts: attempt, code: 'PORT_PROFILE_UNSUPPORTED' });
-      expect(view.message).toMatch(/^802\.1Qbh association on uplink1 failed: the uplink driver does not support port profiles \(kernel: EOPNOTSUPP/u);
+      expect(view).toMatchObject({ state: 'failed', attempts: attempt, code: 'PORT_PROFILE_NETLINK_ERROR' });
+      expect(view.message).toMatch(/^802\.1Qbh association on uplink1 failed: .*EBUSY/u);
       const delay = Number(/retrying in ([\d.]+) s/u.exec(view.message)![1]) * 1000;
       delays.push(delay);
       // Not before the backoff is over.
@@ -132,8 +132,19 @@ describe('Associator', () => {
       t.advance(1);
     }
     expect(delays).toEqual([1000, 2000, 4000, 8000, 8000]);
-    // EOPNOTSUPP: nothing was ever held, so nothing is persisted or undone.
+    // Refused by the kernel: nothing was ever held, so nothing is persisted or undone.
     expect(t.store.records).toEqual([]);
+  });
+
+  it('an uplink without port-profile support (EOPNOTSUPP) waits the longest before trying again', async () => {
+    const t = setup({ a: qbh(P2) });
+    t.sync(P2);
+    await tick();
+    t.driver.next().reject(new PortProfileUnsupportedError({ uplink: 'uplink1', errno: 95 }));
+    await t.associator.idle();
+    const view = t.view(P2)!;
+    expect(view).toMatchObject({ state: 'failed', attempts: 1, code: 'PORT_PROFILE_UNSUPPORTED' });
+    expect(view.message).toMatch(/the uplink driver does not support port profiles \(kernel: EOPNOTSUPP.*retrying in 8 s$/u);
   });
 
   it('a timed-out VDP request may be held by lldpad: it is recorded and undone on unplug', async () => {
