@@ -11,6 +11,7 @@
 // <state-dir>/associations.json, so a restart disassociates ports no longer
 // desired and re-checks (queries) the others instead of trusting them.
 import PQueue from 'p-queue';
+import { AgentGate } from './agent-gate.js';
 import type { Logger } from 'pino';
 import type { DesiredView } from '../desired/store.js';
 import type { LinkSnapshot } from '../observed/links.js';
@@ -62,6 +63,8 @@ interface Entry {
 export class Associator implements AssociationControl {
   private readonly entries = new Map<string, Entry>();
   private readonly queue: PQueue;
+  /** 802.1Qbg goes through lldpad: one probe at a time while it is not running. */
+  private readonly lldpad: AgentGate;
   private readonly listeners: Array<(ports: string[]) => void> = [];
   private writes: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -70,6 +73,12 @@ export class Associator implements AssociationControl {
   constructor(private readonly o: AssociatorOptions) {
     this.queue = new PQueue({ concurrency: o.concurrency ?? 16 });
     this.now = o.now ?? Date.now;
+    this.lldpad = new AgentGate({
+      now: this.now,
+      baseDelayMs: o.baseDelayMs ?? 1000,
+      maxDelayMs: o.maxDelayMs ?? 60_000,
+      onOpen: (ports) => ports.forEach((port) => this.settle(port)),
+    });
   }
 
   onSettled(listener: (ports: string[]) => void): void {
@@ -144,6 +153,7 @@ export class Associator implements AssociationControl {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.lldpad.stop();
     for (const e of this.entries.values()) if (e.timer) clearTimeout(e.timer);
     this.queue.clear();
     await this.queue.onIdle();
@@ -164,6 +174,11 @@ export class Associator implements AssociationControl {
       if (e.state === 'associated') return;
       if (e.state === 'failed' && this.now() < e.retryAt) return;
     }
+    if (request.kind === '802.1qbg' && !this.lldpad.admit(port)) {
+      // lldpad is not running: wait for the one probe instead of each binding spawning its own attempts.
+      this.waitForLldpad(port, request, sig, e);
+      return;
+    }
     const previous = e && e.sig !== sig && e.mayHold ? e.request : undefined;
     if (e?.timer) clearTimeout(e.timer);
     const retry = e !== undefined && e.sig === sig && e.attempts > 0;
@@ -179,6 +194,7 @@ export class Associator implements AssociationControl {
   }
 
   private release(port: string, why: string): void {
+    this.lldpad.forget(port);
     const e = this.entries.get(port);
     if (!e || e.busy) return;
     if (e.timer) clearTimeout(e.timer);
@@ -224,6 +240,7 @@ export class Associator implements AssociationControl {
       if (this.entries.get(e.port) !== e) return;
       Object.assign(e, { state: 'associated', attempts: 0, at: new Date(this.now()).toISOString(), message: `${label} association on ${e.request.uplink} holds` });
       delete e.code;
+      if (e.request.kind === '802.1qbg') this.lldpad.up(e.port);
       this.o.logger.info({ port: e.port, uplink: e.request.uplink, kind: e.request.kind, ms: this.now() - started }, `${label} associated`);
     } catch (error) {
       if (this.entries.get(e.port) !== e) return;
@@ -245,7 +262,25 @@ export class Associator implements AssociationControl {
     e.retryAt = this.now() + delay;
     e.message = `${kindLabel(e.request.kind)} ${step} on ${e.request.uplink} failed: ${describeAssociationError(error)}; attempt ${e.attempts}, retrying in ${formatDelay(delay)}`;
     this.o.logger.warn({ port: e.port, code, attempts: e.attempts, retryInMs: delay }, e.message);
+    if (e.request.kind === '802.1qbg' && code === 'LLDPAD_NOT_RUNNING') {
+      this.lldpad.down(e.port); // the gate's wait, shared by every 802.1Qbg binding, brings it back
+      e.retryAt = this.lldpad.retryAt;
+      e.message = e.message.replace(/retrying in .*$/u, `retrying in ${formatDelay(e.retryAt - this.now())}`);
+      return;
+    }
+    if (e.request.kind === '802.1qbg') this.lldpad.up(e.port);
     this.schedule(e, delay);
+  }
+
+  /** Records that `port` waits for lldpad (another binding's attempt probes it). */
+  private waitForLldpad(port: string, request: AssociationRequest, sig: string, e: Entry | undefined): void {
+    if (e?.timer) clearTimeout(e.timer);
+    this.entries.set(port, {
+      port, request, sig, state: 'failed', busy: false, mayHold: false, code: 'LLDPAD_NOT_RUNNING',
+      attempts: e && e.sig === sig ? e.attempts : 0, retryAt: this.lldpad.retryAt, at: new Date(this.now()).toISOString(),
+      // No countdown in the text: the status stays the same while it waits.
+      message: `${kindLabel(request.kind)} association on ${request.uplink} waits: lldpad is not running (one binding's attempt at a time probes it)`,
+    });
   }
 
   private schedule(e: Entry, delay: number): void {

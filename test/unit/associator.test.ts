@@ -11,7 +11,7 @@ import { DEFAULT_OWNERSHIP, portAlias } from '../../src/reconcile/ownership.js';
 import { phaseOf } from '../../src/reconcile/phase.js';
 import { planLinks } from '../../src/reconcile/plan-links.js';
 import type { AssociationRecord } from '../../src/state/association-store.js';
-import { PortProfileNetlinkError, PortProfileUnsupportedError, VdpTimeoutError } from '../../src/host/portprofile/errors.js';
+import { LldpadNotRunningError, PortProfileNetlinkError, PortProfileUnsupportedError, VdpTimeoutError } from '../../src/host/portprofile/errors.js';
 
 const P1 = '11111111-1111-4111-8111-111111111111';
 const P2 = '22222222-2222-4222-8222-222222222222';
@@ -307,5 +307,40 @@ describe('planner and phase for port-profile bindings', () => {
     expect(decide(p.outcomes.get(P1)!, false)).toMatchObject({ phase: 'Removing', retry: 'done' });
     const gone = planLinks({ keys: [P1], desired: store.view(), links: { links: new Map() }, ownership: DEFAULT_OWNERSHIP });
     expect(decide(gone.outcomes.get(P1)!, false).phase).toBe('Gone');
+  });
+});
+
+describe('Associator while lldpad is not running', () => {
+  it('sends one probe at a time instead of one attempt per binding, and lets all go once lldpad answers', async () => {
+    const t = setup({ a: qbg(P1), b: qbg(P2, { mac: 'fa:16:3e:00:00:02' }, { instanceId: '7a1b2c3d-0000-4000-8000-000000000002' }) });
+    const down = () => new LldpadNotRunningError({ uplink: 'uplink0', command: ['vdptool'], exitCode: 255, stderr: 'connect: Connection refused' });
+    t.sync(P1, P2);
+    await tick();
+    expect(t.driver.pending).toHaveLength(2);
+    t.driver.next().reject(down());
+    t.driver.next().reject(down());
+    await t.associator.idle();
+    expect(t.view(P1)).toMatchObject({ state: 'failed', code: 'LLDPAD_NOT_RUNNING' });
+    // After the shared wait, one binding probes; the other waits for it.
+    t.advance(10_000);
+    t.sync(P1, P2);
+    await tick();
+    expect(t.driver.pending).toHaveLength(1);
+    const waiting = [P1, P2].find((p) => t.view(p)!.message.includes('waits: lldpad is not running'));
+    expect(waiting).toBeDefined();
+    t.sync(P1, P2);
+    await tick();
+    expect(t.driver.pending).toHaveLength(1);
+    // lldpad is back: the probe associates, and the waiting binding is handed back at once.
+    t.settled.length = 0;
+    t.driver.next().resolve();
+    await t.associator.idle();
+    expect(t.settled).toContain(waiting);
+    t.sync(P1, P2);
+    await tick();
+    expect(t.driver.pending).toHaveLength(1);
+    t.driver.next().resolve();
+    await t.associator.idle();
+    expect([t.view(P1)!.state, t.view(P2)!.state]).toEqual(['associated', 'associated']);
   });
 });
