@@ -2,7 +2,8 @@
 // through (lldpad for 802.1Qbg). When the agent is not running, every
 // binding would fail the same way; instead of each one spawning its own
 // attempts, one probe goes through after a shared, capped exponential wait,
-// the others wait for it and all go when the agent answers again.
+// the others wait for it and all go when the agent answers again. Until the
+// first answer (at start-up) the agent's state is unknown: one probe first.
 export interface AgentGateOptions {
   now: () => number;
   baseDelayMs: number;
@@ -13,6 +14,7 @@ export interface AgentGateOptions {
 
 export class AgentGate {
   private failures = 0;
+  private known = false;
   private downUntil = 0;
   private probe: string | undefined;
   private readonly waiting = new Set<string>();
@@ -25,9 +27,15 @@ export class AgentGate {
     return this.failures === 0 ? 0 : this.downUntil;
   }
 
-  /** May `port` try now? While the agent is down only one probe goes at a time. */
+  /** Has any attempt reached the agent, or found it down, yet? */
+  get answered(): boolean {
+    return this.known;
+  }
+
+  /** May `port` try now? While the agent is down (or not heard from yet)
+   * only one probe goes at a time. */
   admit(port: string): boolean {
-    if (this.failures === 0 || this.probe === port) return true;
+    if ((this.known && this.failures === 0) || this.probe === port) return true;
     if (this.probe !== undefined || this.o.now() < this.downUntil) {
       this.waiting.add(port);
       return false;
@@ -39,6 +47,7 @@ export class AgentGate {
   /** An attempt found the agent not running. */
   down(port: string): void {
     if (this.probe === port) this.probe = undefined;
+    this.known = true;
     this.failures++;
     const delay = Math.min(this.o.maxDelayMs, this.o.baseDelayMs * 2 ** (this.failures - 1));
     this.downUntil = this.o.now() + delay;
@@ -51,7 +60,9 @@ export class AgentGate {
   /** An attempt reached the agent (whatever it then answered). */
   up(port: string): void {
     if (this.probe === port) this.probe = undefined;
-    if (this.failures === 0) return;
+    const first = !this.known;
+    this.known = true;
+    if (this.failures === 0 && !first) return;
     this.failures = 0;
     if (this.timer) clearTimeout(this.timer);
     this.release();

@@ -276,10 +276,13 @@ export class Associator implements AssociationControl {
   private waitForLldpad(port: string, request: AssociationRequest, sig: string, e: Entry | undefined): void {
     if (e?.timer) clearTimeout(e.timer);
     this.entries.set(port, {
-      port, request, sig, state: 'failed', busy: false, mayHold: false, code: 'LLDPAD_NOT_RUNNING',
+      port, request, sig, busy: false, mayHold: false,
+      ...(this.lldpad.answered ? { state: 'failed' as const, code: 'LLDPAD_NOT_RUNNING' } : { state: 'associating' as const }),
       attempts: e && e.sig === sig ? e.attempts : 0, retryAt: this.lldpad.retryAt, at: new Date(this.now()).toISOString(),
       // No countdown in the text: the status stays the same while it waits.
-      message: `${kindLabel(request.kind)} association on ${request.uplink} waits: lldpad is not running (one binding's attempt at a time probes it)`,
+      message: this.lldpad.answered
+        ? `${kindLabel(request.kind)} association on ${request.uplink} waits: lldpad is not running (one binding's attempt at a time probes it)`
+        : `${kindLabel(request.kind)} association on ${request.uplink} waits for the first request to reach lldpad`,
     });
   }
 
