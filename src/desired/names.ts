@@ -21,10 +21,6 @@ export function ifnameProblem(name: string): string | undefined {
   return undefined;
 }
 
-export function isValidIfname(name: string): boolean {
-  return ifnameProblem(name) === undefined;
-}
-
 /** prefix + port, cut to 14 characters, as Nova/Neutron name devices. */
 export function defaultDeviceName(prefix: string, port: string): string {
   return (prefix + port).slice(0, DEFAULT_NAME_LENGTH);

@@ -28,10 +28,6 @@ export interface LinkSnapshot {
   links: ReadonlyMap<string, ObservedLink>;
 }
 
-export function emptyLinkSnapshot(): LinkSnapshot {
-  return { links: new Map() };
-}
-
 /** Names of the links enslaved to `bridge`. */
 export function slavesOf(snapshot: LinkSnapshot, bridge: string): ObservedLink[] {
   const out: ObservedLink[] = [];

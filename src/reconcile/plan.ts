@@ -2,7 +2,7 @@
 // `vifd plan` prints its result and `vifd run` executes it.
 import type { DesiredView } from '../desired/store.js';
 import type { HostSnapshot } from '../host/host.js';
-import { linkKey, type Action, type LinkAction, type WorkKey } from './actions.js';
+import { linkKey, type LinkAction, type WorkKey } from './actions.js';
 import { ownerOf, type OwnershipConfig } from './ownership.js';
 import { planLinks, type KeyOutcome } from './plan-links.js';
 import { isEmptyOvsChanges, ovsBridgeKey, OVS_OWNER_KEY, OVS_OWNER_VALUE, OVS_PORT_KEY, planOvs } from './plan-ovs.js';
@@ -50,10 +50,6 @@ export function planRound(keys: Iterable<WorkKey>, snapshot: HostSnapshot, conte
     outcomes,
     followUps: new Set([...links.followUps, ...ovs.followUps]),
   };
-}
-
-export function allActions(plan: RoundPlan): Action[] {
-  return [...plan.linkActions];
 }
 
 /** Every key worth looking at: desired ports, ports named only by invalid

@@ -39,11 +39,6 @@ export class DirectorySource {
       .catch((error: unknown) => this.o.logger.error({ err: error, dir: this.o.dir }, 'directory watch set-up failed'));
   }
 
-  /** Resolves once changes to the directory are being watched. */
-  whenWatching(): Promise<void> {
-    return this.watching;
-  }
-
   private async watch(): Promise<void> {
     this.watcher = watch(this.o.dir, {
       ignoreInitial: true,

@@ -31,10 +31,6 @@ export class StatusStore {
     if (PORT_FILE.test(fileName)) await unlink(join(this.dir, fileName)).catch(() => undefined);
   }
 
-  async write(status: BindingStatus): Promise<void> {
-    await writeFileAtomic(join(this.dir, `${status.port}.json`), JSON.stringify(status, null, 2) + '\n');
-  }
-
   /** Writes many statuses with one syncfs (a round can settle thousands). */
   async writeMany(statuses: readonly BindingStatus[]): Promise<void> {
     await writeFilesAtomic(

@@ -53,16 +53,22 @@ async function killAcrossConvergence(untouched: number, partialKills = 3): Promi
   return left;
 }
 
+/** Kills vifd across its convergence to `desired`, restarts it, and checks it
+ * converges with no leak (hostProblems) and no Conflict against its own work. */
+async function killThenConverge(): Promise<void> {
+  const untouched = hostProblems(netns, desired).length;
+  const left = await killAcrossConvergence(untouched);
+  // The sweep crossed the work: kills before it was done, and kills in or after it.
+  expect(left.some((n) => n > 0) && left.some((n) => n !== untouched), `problems left by each kill: ${left.join(', ')} of ${untouched}`).toBe(true);
+  vifd = VifdProcess.run(dirs, netns);
+  await waitFor(() => hostProblems(netns, desired).length === 0, 60_000, 'converged');
+  expect(noConflicts()).toEqual([]);
+}
+
 describe('SIGKILL mid-convergence', () => {
   it('creating 120 bindings, killed repeatedly as it starts, converges after a restart with no leak', async () => {
     writeBindings(dirs, desired);
-    const untouched = hostProblems(netns, desired).length;
-    const left = await killAcrossConvergence(untouched);
-    // The sweep crossed the work: kills before it was done, and kills in or after it.
-    expect(left.some((n) => n > 0) && left.some((n) => n !== untouched), `problems left by each kill: ${left.join(', ')} of ${untouched}`).toBe(true);
-    vifd = VifdProcess.run(dirs, netns);
-    await waitFor(() => hostProblems(netns, desired).length === 0, 60_000, 'converged');
-    expect(noConflicts()).toEqual([]);
+    await killThenConverge();
   });
 
   it('removing and changing bindings, killed repeatedly, converges with no leak', async () => {
@@ -73,13 +79,7 @@ describe('SIGKILL mid-convergence', () => {
     removeBindings(dirs, removed);
     writeBindings(dirs, changed);
     desired = changed;
-    const untouched = hostProblems(netns, desired).length;
-    const left = await killAcrossConvergence(untouched);
-    // The sweep crossed the work: kills before it was done, and kills in or after it.
-    expect(left.some((n) => n > 0) && left.some((n) => n !== untouched), `problems left by each kill: ${left.join(', ')} of ${untouched}`).toBe(true);
-    vifd = VifdProcess.run(dirs, netns);
-    await waitFor(() => hostProblems(netns, desired).length === 0, 60_000, 'converged');
-    expect(noConflicts()).toEqual([]);
+    await killThenConverge();
     // Status files of the removed ports are gone too.
     await waitFor(() => removed.every((b) => !readStatuses(dirs).has(b.spec.port)), 15_000, 'removed statuses gone');
   });

@@ -27,18 +27,14 @@ export interface ApplyOvsOptions {
   comment?: string;
 }
 
-export interface ApplyOvsResult {
+/** What the transaction did to bridges and ports: the plan's own record of it. */
+type PortOutcomes = Pick<OvsPlan, 'createdBridges' | 'deletedBridges' | 'addedPorts' | 'existingPorts' | 'movedPorts' | 'deletedPorts' | 'missingPorts'>;
+
+export interface ApplyOvsResult extends PortOutcomes {
   /** False when there was nothing to do (no transaction sent). */
   committed: boolean;
   attempts: number;
   operations: number;
-  createdBridges: string[];
-  deletedBridges: string[];
-  addedPorts: string[];
-  existingPorts: string[];
-  movedPorts: string[];
-  deletedPorts: string[];
-  missingPorts: string[];
   /** Interfaces whose external_ids were updated / that did not exist. */
   updatedInterfaces: string[];
   missingInterfaces: string[];
