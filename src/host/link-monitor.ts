@@ -1,8 +1,9 @@
 // Kernel link events for the managed namespace (`ip monitor link`), turned
 // into link names. Restarted with backoff if the monitor process dies.
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
+import { childGuard, execaGuarded } from './run.js';
 
 /** `3: tap0: <...>`, `Deleted 3: tap0@if4: <...>`. iproute2 6.1 has no JSON here. */
 export function linkNameOfMonitorLine(line: string): string | undefined {
@@ -24,7 +25,9 @@ export class LinkMonitor {
   start(): void {
     if (this.stopped) return;
     const args = this.netns ? ['-n', this.netns, 'monitor', 'link'] : ['monitor', 'link'];
-    const child = execa('ip', args, { reject: false, stdin: 'ignore', stderr: 'ignore', buffer: false });
+    if (this.restarts === 0 && childGuard().kind === 'none') this.logger.warn('neither native/build/vifd-guard nor setpriv found: helper processes may outlive vifd');
+    // Through the guard: a SIGKILLed vifd must not leave its monitor behind.
+    const child = execaGuarded('ip', args, { reject: false, stdin: 'ignore', stderr: 'ignore', buffer: false });
     this.child = child;
     const lines = createInterface({ input: child.stdout! });
     let pending = new Set<string>();

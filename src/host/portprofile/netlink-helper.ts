@@ -1,10 +1,8 @@
 // Runs native/build/vifd-netlink: raw netlink request bytes in, raw reply
 // bytes out. The helper has no protocol logic; see native/vifd-netlink.c.
-import { existsSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
+import { execaGuarded, spawnFailure } from '../run.js';
+import { nativeToolPath } from '../native-tools.js';
 import { NetlinkHelperError } from './errors.js';
 import { type NlMsg, parseMessages } from './netlink.js';
 
@@ -20,27 +18,15 @@ export interface HelperResult {
 export type HelperRunner = (file: string, args: string[], input: Buffer) => Promise<HelperResult>;
 
 export const execaRunner: HelperRunner = async (file, args, input) => {
-  const r = await execa(file, args, { input, encoding: 'buffer', reject: false, timeout: 30_000 });
+  const r = await execaGuarded(file, args, { input, encoding: 'buffer', reject: false, timeout: 30_000 });
   const stderr = Buffer.from(r.stderr ?? new Uint8Array()).toString('utf8');
-  const spawnError = r.failed && r.exitCode === undefined ? (r as unknown as { cause?: Error }).cause ?? new Error(r.message) : undefined;
-  return { exitCode: r.exitCode, stdout: Buffer.from(r.stdout ?? new Uint8Array()), stderr, ...(spawnError ? { spawnError } : {}) };
+  const spawnError = spawnFailure(r, stderr);
+  return { exitCode: spawnError ? undefined : r.exitCode, stdout: Buffer.from(r.stdout ?? new Uint8Array()), stderr, ...(spawnError ? { spawnError } : {}) };
 };
-
-const HELPER_REL = join('native', 'build', 'vifd-netlink');
 
 /** $VIFD_NETLINK_HELPER, else native/build/vifd-netlink in the nearest enclosing project dir. */
 export function defaultHelperPath(): string {
-  const env = process.env['VIFD_NETLINK_HELPER'];
-  if (env) return env;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    const candidate = join(dir, HELPER_REL);
-    if (existsSync(candidate)) return candidate;
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return '/usr/libexec/vifd/vifd-netlink';
+  return nativeToolPath('vifd-netlink', 'VIFD_NETLINK_HELPER');
 }
 
 export interface SendOptions {

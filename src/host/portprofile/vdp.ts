@@ -3,7 +3,7 @@
 // `ip netns exec`: lldpad's control socket is an abstract unix socket, which
 // belongs to a network namespace, so each namespace has its own lldpad.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execa } from 'execa';
+import { execaGuarded, spawnFailure } from '../run.js';
 import {
   LldpadNotRunningError, VdpCommandError, VdpRejectedError, VdptoolError, VdpTimeoutError,
 } from './errors.js';
@@ -28,9 +28,9 @@ export interface TextResult { exitCode: number | undefined; stdout: string; stde
 export type TextRunner = (file: string, args: string[]) => Promise<TextResult>;
 
 export const execaTextRunner: TextRunner = async (file, args) => {
-  const r = await execa(file, args, { reject: false, timeout: 60_000, stdin: 'ignore' });
-  const spawnError = r.exitCode === undefined ? (r as unknown as { cause?: Error }).cause ?? new Error(r.message) : undefined;
-  return { exitCode: r.exitCode, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), ...(spawnError ? { spawnError } : {}) };
+  const r = await execaGuarded(file, args, { reject: false, timeout: 60_000, stdin: 'ignore' });
+  const spawnError = spawnFailure(r, String(r.stderr ?? ''));
+  return { exitCode: spawnError ? undefined : r.exitCode, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), ...(spawnError ? { spawnError } : {}) };
 };
 
 export interface VdpOptions {
