@@ -30,6 +30,8 @@ export function renderIpBatch(actions: readonly LinkAction[], ownership: Ownersh
   };
   // Deletes go in bulk: move every doomed link into one group, delete the
   // group in a single request (one RCU grace period instead of one per link).
+  // First out of the doomed group: what a killed run left there and this round keeps.
+  for (const a of actions) if (a.op === 'undoom-link') add([a.key], 'link', 'set', 'dev', a.name, 'group', String(a.group));
   const deletes = actions.filter((a) => a.op === 'delete-link');
   for (const d of deletes) add([d.key], 'link', 'set', 'dev', d.name, 'group', String(ownership.doomedGroup));
   if (deletes.length > 0) add([...new Set(deletes.map((d) => d.key))], 'link', 'del', 'group', String(ownership.doomedGroup));
@@ -37,6 +39,7 @@ export function renderIpBatch(actions: readonly LinkAction[], ownership: Ownersh
   for (const a of actions) {
     switch (a.op) {
       case 'delete-link':
+      case 'undoom-link':
         break;
       case 'create-bridge': {
         const opts = ['forward_delay', '0', 'stp_state', '0', ...(a.perPort ? ['ageing_time', '0'] : [])];

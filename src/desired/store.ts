@@ -117,10 +117,11 @@ export class DesiredStore {
     const exclusiveOwner = new Map<string, string>();
     const sharedOwner = new Map<string, string>();
     const bridgeUsers = new Map<string, string[]>();
+    const uplinks = new Map<string, { port: string; passthru: boolean }>();
     for (const list of winners) {
       const win = list[0]!;
       const spec = specOf(win.binding);
-      const conflict = claimNames(spec, exclusiveOwner, sharedOwner);
+      const conflict = claimNames(spec, exclusiveOwner, sharedOwner) ?? claimUplink(spec, uplinks);
       const desired: DesiredBinding = { spec, source: win.source, shadowed: list.slice(1).map((c) => c.source) };
       if (conflict) desired.conflict = conflict;
       const source = this.entries.get(win.source);
@@ -163,8 +164,31 @@ function portsOf(entry: SourceEntry | undefined): string[] {
   return [...new Set([...(entry.lastValid?.map((b) => b.port) ?? []), ...entry.invalidPorts])];
 }
 
+/** A macvtap in passthrough mode takes its uplink alone (the kernel refuses
+ * a second macvtap next to it, or it next to another). */
+function claimUplink(spec: BindingSpec, uplinks: Map<string, { port: string; passthru: boolean }>): string | undefined {
+  for (const link of spec.links) {
+    if (link.kind !== 'macvtap') continue;
+    const passthru = link.mode === 'passthrough';
+    const holder = uplinks.get(link.lower);
+    if (holder && holder.port !== spec.port && (passthru || holder.passthru)) {
+      return `uplink ${link.lower} is used by port ${holder.port}${holder.passthru ? ' in passthrough mode' : ''}; a passthrough macvtap needs it alone`;
+    }
+    if (!holder || passthru) uplinks.set(link.lower, { port: spec.port, passthru });
+  }
+  return undefined;
+}
+
 /** Claims the spec's names; returns a conflict message if one is already taken. */
 function claimNames(spec: BindingSpec, exclusive: Map<string, string>, shared: Map<string, string>): string | undefined {
+  // One name for two of its own devices (a hybrid binding whose tap is named
+  // like its qvo, a tap named like its bridge) can never be plugged.
+  const own = new Set<string>();
+  for (const name of spec.exclusiveNames) {
+    if (own.has(name)) return `device name ${name} is used twice by this binding`;
+    own.add(name);
+  }
+  for (const name of spec.sharedNames) if (own.has(name)) return `bridge name ${name} is also one of this binding's own devices`;
   for (const name of spec.exclusiveNames) {
     const holder = exclusive.get(name) ?? shared.get(name);
     if (holder !== undefined && holder !== spec.port) return `device name ${name} is already claimed by port ${holder}`;

@@ -30,7 +30,10 @@ export type LinkAction =
   | { op: 'create-veth'; key: WorkKey; name: string; peer: string; group: number; alias: string; mtu?: number }
   | { op: 'create-macvtap'; key: WorkKey; name: string; lower: string; mode: string; mac: string; group: number; alias: string; mtu?: number }
   | { op: 'set-link'; key: WorkKey; name: string; settings: LinkSettings; why: string }
-  | { op: 'delete-link'; key: WorkKey; name: string; why: string };
+  | { op: 'delete-link'; key: WorkKey; name: string; why: string }
+  /** Takes a device out of the doomed group before the bulk delete (a
+   * killed run left it there; it is not to be deleted this round). */
+  | { op: 'undoom-link'; key: WorkKey; name: string; group: number };
 
 export type Action = LinkAction;
 
@@ -63,5 +66,7 @@ export function describeAction(action: Action): string {
     }
     case 'delete-link':
       return `delete ${action.name} (${action.why})`;
+    case 'undoom-link':
+      return `keep ${action.name} (out of the doomed group before the bulk delete)`;
   }
 }

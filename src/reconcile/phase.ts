@@ -17,11 +17,11 @@ export function phaseOf(input: { desired: boolean; outcome: KeyOutcome; failures
     if (outcome.state === 'converged') return { phase: 'Gone', message: '', retry: 'done' };
     // The associator queues the key again once the disassociation is done.
     if (outcome.state === 'waiting') return { phase: 'Removing', message: outcome.message ?? 'unplugging', retry: 'done' };
-    return { phase: 'Removing', message: failures.length ? describeErrors(failures) : 'unplugging', retry: 'retry' };
+    return { phase: 'Removing', message: failures.length ? describeErrors(failures) : (outcome.state === 'blocked' ? outcome.message : undefined) ?? 'unplugging', retry: 'retry' };
   }
   switch (outcome.state) {
     case 'converged':
-      return { phase: 'Ready', message: '', retry: 'done' };
+      return { phase: 'Ready', message: outcome.message ?? '', retry: 'done' };
     case 'conflict':
       // Settles when the other holder goes away: events and resync bring it back.
       return { phase: 'Conflict', message: outcome.message ?? 'conflict', retry: 'done' };

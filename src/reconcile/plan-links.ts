@@ -89,18 +89,39 @@ class LinkPlanner {
     return this.planBinding(desired.spec);
   }
 
+  /** The bulk delete (`ip link del group <doomed>`) takes every device in
+   * the doomed group: it must take only those this round deletes. A device a
+   * killed run left there is moved back out first, whether or not its key is
+   * in this round. */
+  keepOutOfBulkDelete(): void {
+    if (!this.actions.some((a) => a.op === 'delete-link')) return;
+    const { doomedGroup, group } = this.input.ownership;
+    for (const link of this.input.links.links.values()) {
+      if (link.group !== doomedGroup || this.planned.has(`del:${link.name}`)) continue;
+      const owner = this.owner(link);
+      this.push({ op: 'undoom-link', key: (owner.owned ? owner.port : undefined) ?? linkKey(link.name), name: link.name, group });
+    }
+  }
+
   private push(action: LinkAction): void {
     this.actions.push(action);
   }
 
   private planRemoval(port: string): KeyOutcome {
     let changed = false;
+    const kept: string[] = [];
     for (const link of this.ownedBy(port)) {
-      this.deleteOnce(port, link, `port ${port} is no longer desired`);
+      if (this.claimedByOther(link, port)) continue; // the claimant takes it over this round
+      const keptWhy = this.deleteOnce(port, link, `port ${port} is no longer desired`);
+      if (keptWhy) {
+        kept.push(keptWhy);
+        continue;
+      }
       if (link.master) this.followUps.add(linkKey(link.master));
       changed = true;
     }
     if (changed) return { state: 'changing' };
+    if (kept.length > 0) return { state: 'blocked', message: kept.join('; ') };
     const association = this.input.associations?.get(port);
     if (association) return { state: 'waiting', message: `disassociating ${kindLabel(association.kind)} port profile (${association.message})` };
     return { state: 'converged' };
@@ -114,20 +135,48 @@ class LinkPlanner {
     if (!owner.owned || owner.port !== undefined) return { state: 'converged' };
     const { bridgeUsers, claimedNames } = this.input.desired;
     if (bridgeUsers.has(name) || claimedNames.has(name)) return { state: 'converged' };
-    const foreign = slavesOf(this.input.links, name).filter((s) => !this.owner(s).owned);
-    if (foreign.length > 0) {
-      return { state: 'blocked', message: `unused bridge ${name} kept: it has ports vifd does not own (${foreign.map((s) => s.name).join(', ')})` };
-    }
-    this.deleteOnce(key, link, 'no binding uses it');
+    const kept = this.deleteOnce(key, link, 'no binding uses it');
+    if (kept) return { state: 'blocked', message: kept };
     return { state: 'changing' };
   }
 
-  private deleteOnce(key: WorkKey, link: ObservedLink, why: string): void {
-    if (this.planned.has(`del:${link.name}`)) return;
+  /** Another desired binding claims this device (or, for a veth, its other
+   * end, which goes with it): that binding re-marks or replaces it. */
+  private claimedByOther(link: ObservedLink, port: string): boolean {
+    const { claimedNames } = this.input.desired;
+    const names = link.kind === 'veth' && link.link ? [link.name, link.link] : [link.name];
+    return names.some((n) => {
+      const claimant = claimedNames.get(n);
+      return claimant !== undefined && claimant !== port;
+    });
+  }
+
+  /** A desired binding (not in conflict) keeps this device as it is. */
+  private survives(link: ObservedLink): boolean {
+    const claimant = this.input.desired.claimedNames.get(link.name);
+    const wanted = claimant === undefined ? undefined : this.input.desired.bindings.get(claimant)?.spec.links.find((l) => l.name === link.name);
+    return wanted !== undefined && sameKind(wanted, link);
+  }
+
+  /** Devices enslaved to `link` (a bridge) that vifd does not own. */
+  private foreignPorts(link: ObservedLink): ObservedLink[] {
+    if (link.kind !== 'bridge') return [];
+    return slavesOf(this.input.links, link.name).filter((s) => !this.owner(s).owned);
+  }
+
+  /** Plans deleting one of vifd's links, once. The rule for a bridge vifd
+   * made (shared or per-port) that holds a device vifd does not own: it is
+   * kept (deleting it would release the operator's device), reported on the
+   * binding, and removed once it is empty. Returns that report when kept. */
+  private deleteOnce(key: WorkKey, link: ObservedLink, why: string): string | undefined {
+    const foreign = this.foreignPorts(link);
+    if (foreign.length > 0) return keptMessage(link.name, foreign);
+    if (this.planned.has(`del:${link.name}`)) return undefined;
     this.planned.add(`del:${link.name}`);
     // Deleting one end of a veth removes the other: plan it once.
     if (link.kind === 'veth' && link.link) this.planned.add(`del:${link.link}`);
     this.push({ op: 'delete-link', key, name: link.name, why });
+    return undefined;
   }
 
   private planBinding(spec: BindingSpec): KeyOutcome {
@@ -148,17 +197,22 @@ class LinkPlanner {
     }
     // Owned links of this port that it no longer needs (renamed, type changed).
     const wanted = new Set(spec.exclusiveNames);
+    const kept: string[] = [];
     for (const link of this.ownedBy(port)) {
-      if (wanted.has(link.name)) continue;
-      this.deleteOnce(port, link, 'no longer part of the binding');
-      if (link.master) this.followUps.add(linkKey(link.master));
+      if (wanted.has(link.name) || this.claimedByOther(link, port)) continue;
+      const keptWhy = this.deleteOnce(port, link, 'no longer part of the binding');
+      if (keptWhy) kept.push(keptWhy);
+      else if (link.master) this.followUps.add(linkKey(link.master));
     }
     const conflict = problems.find((p) => p.state === 'conflict');
     if (conflict) return conflict;
     const blocked = problems.find((p) => p.state === 'blocked');
     if (blocked) return blocked;
     if (this.actions.length > before) return { state: 'changing' };
-    return this.associationOutcome(spec);
+    const outcome = this.associationOutcome(spec);
+    // An old bridge of the binding kept for an operator's device: the binding
+    // itself is plugged; the status says what is left behind and why.
+    return kept.length > 0 && outcome.state === 'converged' ? { state: 'converged', message: kept.join('; ') } : outcome;
   }
 
   /** A port-profile binding is converged only once its association holds. */
@@ -185,7 +239,9 @@ class LinkPlanner {
   /** Ours to use for `port`: marked for it, half-made, or left by a port no longer desired. */
   private isOurs(link: ObservedLink, port: string): boolean {
     const owner = this.owner(link);
-    return owner.owned && (owner.port === port || owner.port === undefined || !this.input.desired.bindings.has(owner.port));
+    // A name this port won in the desired state is its to take even from
+    // another binding of vifd's that still exists but no longer claims it.
+    return owner.owned && (owner.port === port || owner.port === undefined || !this.input.desired.bindings.has(owner.port) || this.input.desired.claimedNames.get(link.name) === port);
   }
 
   private foreignConflict(port: string, link: ObservedLink): KeyOutcome {
@@ -205,10 +261,25 @@ class LinkPlanner {
       }
       return undefined;
     }
+    const owner = this.owner(link);
+    // vifd's own device under that name that no desired binding holds (a
+    // removed port's qbr or tap, a half-made device of another kind): freed
+    // in this round and the shared bridge made in its place.
+    const reusable = owner.owned && (owner.port === undefined
+      ? !owner.shared && link.kind !== 'bridge'
+      : !this.input.desired.bindings.has(owner.port) || this.input.desired.claimedNames.get(name) !== owner.port);
+    if (reusable) {
+      const kept = this.deleteOnce(port, link, `name needed for shared bridge ${name}`);
+      if (kept) return { state: 'blocked', message: kept };
+      if (!this.planned.has(`create:${name}`)) {
+        this.planned.add(`create:${name}`);
+        this.push({ op: 'create-bridge', key: port, name, group, alias: SHARED_BRIDGE_ALIAS, perPort: false });
+      }
+      return undefined;
+    }
     if (link.kind !== 'bridge') {
       return { state: 'conflict', message: `bridge ${name} is taken on the host by a ${link.rawKind ?? link.kind} device` };
     }
-    const owner = this.owner(link);
     if (!owner.owned) return undefined; // an operator's bridge: used as it is, never changed
     if (owner.port !== undefined) return { state: 'conflict', message: `bridge ${name} belongs to vifd port ${owner.port} (a per-port bridge)` };
     const settings: LinkSettings = {};
@@ -237,8 +308,35 @@ class LinkPlanner {
     if (desired.kind === 'macvtap' && !links.has(desired.lower)) {
       return { state: 'blocked', message: `uplink device ${desired.lower} does not exist` };
     }
+    if (desired.kind === 'macvtap') {
+      // Passthrough takes the uplink alone: another agent's macvtap on it (or
+      // its passthrough one) leaves no room.
+      const passthru = ipMacvtapMode(desired.mode) === 'passthru';
+      const others = [...links.values()].filter((l) => l.kind === 'macvtap' && l.link === desired.lower && l.name !== desired.name && (passthru || l.macvtapMode === 'passthru'));
+      const blocking: ObservedLink[] = [];
+      for (const other of others) {
+        // vifd's own that no desired binding keeps as it is goes now (its own
+        // key's round would delete or replace it anyway).
+        if (this.owner(other).owned && !this.survives(other)) this.deleteOnce(port, other, `uplink ${desired.lower} needed by port ${port}`);
+        else blocking.push(other);
+      }
+      if (blocking.length > 0) return { state: 'conflict', message: `uplink ${desired.lower} is taken by macvtap ${blocking.map((l) => l.name).join(', ')}${passthru ? '; passthrough needs it alone' : ' in passthrough mode'}` };
+    }
     const recreate = link !== undefined && !sameKind(desired, link);
-    if (link && recreate) this.deleteOnce(port, link, `is a ${link.kind}, must be a ${desired.kind}`);
+    if (link && recreate) {
+      const kept = this.deleteOnce(port, link, `is a ${link.kind}, must be a ${desired.kind}`);
+      if (kept) return { state: 'blocked', message: `device ${desired.name} cannot be made: ${kept}` };
+    }
+    if (desired.kind === 'veth' && (!link || recreate)) {
+      // A new pair needs its peer's name free too: a device of the binding's
+      // own by that name (say a plain-OVS tap named like the hybrid qvo) goes.
+      const peer = links.get(desired.peer);
+      if (peer && !(peer.kind === 'veth' && peer.link === desired.name && link !== undefined)) {
+        if (!this.isOurs(peer, port)) return this.foreignConflict(port, peer);
+        const kept = this.deleteOnce(port, peer, `name needed for veth ${desired.name} <-> ${desired.peer}`);
+        if (kept) return { state: 'blocked', message: `device ${desired.peer} cannot be made: ${kept}` };
+      }
+    }
     const current = link && !recreate ? link : undefined;
     if (!current) this.pushCreate(port, desired, group, alias);
 
@@ -297,9 +395,14 @@ class LinkPlanner {
   }
 }
 
+function keptMessage(bridge: string, foreign: readonly ObservedLink[]): string {
+  return `bridge ${bridge} kept: it holds devices vifd does not own (${foreign.map((s) => s.name).join(', ')}); vifd removes it once they leave`;
+}
+
 function sameKind(desired: DesiredPortLink, link: ObservedLink): boolean {
   if (desired.kind === 'veth') return link.kind === 'veth' && link.link === desired.peer;
-  if (desired.kind === 'macvtap') return link.kind === 'macvtap' && link.link === desired.lower;
+  // The kernel cannot change a macvtap into or out of passthru mode (EBUSY): that is a new device.
+  if (desired.kind === 'macvtap') return link.kind === 'macvtap' && link.link === desired.lower && (link.macvtapMode === 'passthru') === (ipMacvtapMode(desired.mode) === 'passthru');
   return link.kind === desired.kind;
 }
 
@@ -311,10 +414,12 @@ export function planLinks(input: LinkPlanInput): LinkPlan {
   for (const key of [...planner.followUps]) {
     if (!planner.outcomes.has(key)) planner.outcomes.set(key, planner.planKey(key));
   }
+  planner.keepOutOfBulkDelete();
   return { actions: orderActions(planner.actions), outcomes: planner.outcomes, followUps: planner.followUps };
 }
 
 const PHASE: Record<LinkAction['op'], number> = {
+  'undoom-link': -1,
   'delete-link': 0,
   'create-bridge': 1,
   'create-tap': 2,

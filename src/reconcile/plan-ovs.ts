@@ -61,6 +61,11 @@ export function planOvs(input: OvsPlanInput): OvsRoundPlan {
     if (owner) ownedByPort.set(owner, [...(ownedByPort.get(owner) ?? []), iface.name]);
   }
 
+  // Interface names desired bindings want: a port no longer desired leaves
+  // such an interface to its new claimant (which re-marks it) instead of deleting it.
+  const claimedIface = new Map<string, string>();
+  for (const [port, b] of desired.bindings) if (!b.conflict && b.spec.ovsPort) claimedIface.set(b.spec.ovsPort.name, port);
+
   const deletePortOf = (key: WorkKey, ifaceName: string) => {
     const iface = ovs!.interfaces.get(ifaceName);
     const port = iface?.port ? ovs!.ports.get(iface.port) : undefined;
@@ -80,7 +85,10 @@ export function planOvs(input: OvsPlanInput): OvsRoundPlan {
     if (!ovs) return { state: 'blocked', message: 'OVSDB is not reachable; waiting to reconnect' };
     if (bridgeName !== undefined) return planOwnedBridge(key, bridgeName);
     const before = keysInTransaction.has(key);
-    for (const name of ownedByPort.get(key) ?? []) if (name !== wanted?.name) deletePortOf(key, name);
+    for (const name of ownedByPort.get(key) ?? []) {
+      const claimant = claimedIface.get(name);
+      if (name !== wanted?.name && (claimant === undefined || claimant === key)) deletePortOf(key, name);
+    }
     if (!wanted) return keysInTransaction.has(key) && !before ? { state: 'changing' } : { state: 'converged' };
     return planPort(key, wanted);
   };
@@ -98,9 +106,10 @@ export function planOvs(input: OvsPlanInput): OvsRoundPlan {
     const iface = snapshot.interfaces.get(wanted.name);
     if (iface) {
       const owner = iface.externalIds[OVS_PORT_KEY];
-      if (owner !== port && (owner === undefined || desired.bindings.has(owner))) {
-        const by = owner === undefined ? 'something vifd does not own' : `vifd port ${owner}`;
-        return { state: 'conflict', message: `OVS interface ${wanted.name} already exists, held by ${by}; vifd leaves it alone` };
+      // Another binding of vifd's holding it no longer claims it (this port
+      // won the name in the desired state): it is this port's to re-mark.
+      if (owner === undefined) {
+        return { state: 'conflict', message: `OVS interface ${wanted.name} already exists, held by something vifd does not own; vifd leaves it alone` };
       }
       const current = iface.port ? snapshot.ports.get(iface.port) : undefined;
       if (current?.bridge !== wanted.bridge) {
