@@ -9,6 +9,8 @@ export interface AppliedPlan {
   failures: Map<WorkKey, Error[]>;
   linesRun: number;
   ovsTransactions: number;
+  /** Devices whose creation failed (another agent may hold the name now). */
+  notCreated: string[];
 }
 
 export function planHasWork(plan: RoundPlan): boolean {
@@ -19,9 +21,11 @@ export async function applyPlan(host: Host, plan: RoundPlan, before: HostSnapsho
   const failures = new Map<WorkKey, Error[]>();
   const fail = (key: WorkKey, error: Error) => failures.set(key, [...(failures.get(key) ?? []), error]);
   let linesRun = 0;
+  let notCreated: string[] = [];
   if (plan.linkActions.length > 0) {
     const result = await host.applyLinks(plan.linkActions);
     linesRun = result.linesRun;
+    notCreated = result.notCreated;
     for (const [key, errors] of result.failures) for (const error of errors) fail(key, error);
   }
   let ovsTransactions = 0;
@@ -35,5 +39,5 @@ export async function applyPlan(host: Host, plan: RoundPlan, before: HostSnapsho
       for (const key of plan.ovsKeys) fail(key, err);
     }
   }
-  return { failures, linesRun, ovsTransactions };
+  return { failures, linesRun, ovsTransactions, notCreated };
 }

@@ -252,6 +252,11 @@ export class Reconciler {
       }
       const started = Date.now();
       const result = await applyPlan(host, plan, before);
+      if (result.notCreated.length > 0) {
+        // Whatever holds a name vifd failed to create is not vifd's: out of the journal at once.
+        for (const name of result.notCreated) this.adoptable.delete(name);
+        await journal.record([...this.adoptable]);
+      }
       failures = result.failures;
       this.roundNote.errors = [...failures.values()].flat();
       after = await host.snapshot();

@@ -42,6 +42,7 @@ export async function runRound(d: Driver, keys: WorkKey[]): Promise<RoundRun> {
   const plan = planRound(keys, before, context);
   for (const name of createdNames(plan.linkActions)) d.adoptable.add(name);
   const applied = await applyPlan(d.host, plan, before);
+  for (const name of applied.notCreated) d.adoptable.delete(name);
   const after = await d.host.snapshot();
   for (const name of [...d.adoptable]) {
     const link = after.links.links.get(name);

@@ -51,11 +51,56 @@ describe('batch errors', () => {
     expect(errors.every((e) => e.retryable)).toBe(true);
   });
 
-  it('attributes failures to the keys of the failing lines', async () => {
-    const runner = { batch: async (lines: readonly string[]) => parseBatchErrors(stderr, lines) };
+  it('attributes failures to the keys of the failing lines, and never sets up a device whose creation failed', async () => {
+    // tuntap add of tapnew fails (another agent made tapnew first); tapx is missing.
+    const batches: string[][] = [];
+    const runner = {
+      batch: async (lines: readonly string[]) => {
+        batches.push([...lines]);
+        const out: string[] = [];
+        lines.forEach((line, i) => {
+          if (line === 'tuntap add dev tapnew mode tap') out.push('ioctl(TUNSETIFF): Device or resource busy', `Command failed -:${i + 1}`);
+          if (line.startsWith('link set dev tapx ')) out.push('Cannot find device "tapx"', `Command failed -:${i + 1}`);
+        });
+        return parseBatchErrors(out.join('\n'), lines);
+      },
+    };
     const result = await applyLinkActions(runner, actions, DEFAULT_OWNERSHIP);
     expect([...result.failures.keys()]).toEqual(['p2', 'p5']);
-    expect(result.linesRun).toBe(10);
+    expect(result.failures.get('p2')!.map((e) => e.line)).toEqual(['tuntap add dev tapnew mode tap']);
+    // Creations first; the foreign tapnew gets no group, alias, MAC, master or up.
+    expect(batches).toHaveLength(2);
+    expect(batches[0]!.at(-1)).toBe('link add link eth1 name mvtx address fa:16:3e:00:00:04 group 4242 type macvtap mode vepa');
+    expect(batches[1]![0]).toBe('link set dev br1 alias vifd:bridge addrgenmode none up');
+    expect(batches.flat().filter((l) => l.startsWith('link set dev tapnew'))).toEqual([]);
+    expect(result.skipped).toEqual(['link set dev tapnew group 4242 alias vifd:port:p2 address fe:16:3e:00:00:02 mtu 1450 master br1 up']);
+    expect(result.linesRun).toBe(9);
+  });
+
+  it('a round that creates nothing runs one batch', async () => {
+    const batches: string[][] = [];
+    const runner = { batch: async (lines: readonly string[]) => (batches.push([...lines]), []) };
+    await applyLinkActions(runner, actions.filter((a) => !a.op.startsWith('create-')), DEFAULT_OWNERSHIP);
+    expect(batches).toHaveLength(1);
+  });
+
+  it('a line enslaving to a bridge whose creation failed is not run', async () => {
+    const racing: LinkAction[] = [
+      { op: 'create-bridge', key: 'p2', name: 'br1', group: 4242, alias: 'vifd:bridge', perPort: true },
+      { op: 'create-tap', key: 'p2', name: 'tapnew' },
+      { op: 'set-link', key: 'p2', name: 'tapnew', settings: { group: 4242, alias: 'vifd:port:p2', master: 'br1', up: true }, why: 'new' },
+    ];
+    const run: string[] = [];
+    const runner = {
+      batch: async (lines: readonly string[]) => {
+        run.push(...lines);
+        const i = lines.findIndex((l) => l.startsWith('link add name br1 '));
+        return i < 0 ? [] : parseBatchErrors(`RTNETLINK answers: File exists\nCommand failed -:${i + 1}\n`, lines);
+      },
+    };
+    const result = await applyLinkActions(runner, racing, DEFAULT_OWNERSHIP);
+    expect(run).toEqual(['link add name br1 group 4242 type bridge forward_delay 0 stp_state 0 ageing_time 0', 'tuntap add dev tapnew mode tap']);
+    expect(result.skipped).toHaveLength(2);
   });
 
   it('classifies a kernel refusal as terminal', () => {
