@@ -30,6 +30,11 @@ export function keysForLinkNames(
     if (!link) continue;
     const owner = ownerOf(link, ownership, adoptable);
     if (owner.owned) keys.add(owner.port ?? linkKey(name));
+    // A device (vifd's or not) leaving or joining one of vifd's bridges: the
+    // bridge's key, since a bridge kept for a foreign port goes once it is empty.
+    const master = link.master === undefined ? undefined : lastSeen?.links.get(link.master);
+    const masterOwner = master ? ownerOf(master, ownership, adoptable) : undefined;
+    if (master && masterOwner?.owned) keys.add(masterOwner.port ?? linkKey(master.name));
   }
   return keys;
 }
