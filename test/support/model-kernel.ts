@@ -48,6 +48,10 @@ export class ModelKernel {
   batches = 0;
   /** Runs just before each batch (a foreign agent racing vifd). */
   beforeBatch: ((kernel: ModelKernel, lines: readonly string[]) => void) | undefined;
+  /** Runs after each batch (a fault that undoes vifd's work at once). */
+  afterBatch: ((kernel: ModelKernel) => void) | undefined;
+  /** A fault: the message a line fails with, or undefined to run it. */
+  failLine: ((line: string) => string | undefined) | undefined;
 
   clone(): ModelKernel {
     const copy = new ModelKernel();
@@ -78,6 +82,8 @@ export class ModelKernel {
     lines.forEach((line, i) => {
       this.linesRun.push(line);
       try {
+        const injected = this.failLine?.(line);
+        if (injected !== undefined) throw new LineError(injected);
         this.run(line.split(' '));
       } catch (error) {
         if (!(error instanceof LineError)) throw error;
@@ -86,6 +92,7 @@ export class ModelKernel {
         this.errors.push(e);
       }
     });
+    this.afterBatch?.(this);
     return Promise.resolve(errors);
   }
 

@@ -1,0 +1,179 @@
+// The controller in-process: the real Reconciler, WorkQueue and StatusBook
+// against the model host (test/support), with vitest's fake timers. Covers
+// what only the controller decides: backoff, removal holds, follow-ups,
+// verification after a round, and a batch that partly fails.
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { defaultDeviceName } from '../../src/desired/names.js';
+import { DesiredStore } from '../../src/desired/store.js';
+import { DEFAULT_OWNERSHIP, portAlias } from '../../src/reconcile/ownership.js';
+import { Reconciler } from '../../src/reconcile/reconciler.js';
+import { ModelHost } from '../support/model-host.js';
+import { MemoryJournal, MemoryStatusStore } from '../support/fake-state.js';
+import { bindingOf, PORTS, type BindingCase } from '../property/cases.js';
+
+const b = (port: number, extra: Partial<BindingCase> = {}): BindingCase => ({ port, kind: 'bridge', tap: 0, bridge: 0, mtu: 0, mode: 0, ...extra });
+const tapOf = (p: number) => defaultDeviceName('tap', PORTS[p]!);
+
+interface World {
+  host: ModelHost;
+  store: DesiredStore;
+  statuses: MemoryStatusStore;
+  journal: MemoryJournal;
+  reconciler: Reconciler;
+}
+
+function world(): World {
+  const host = new ModelHost();
+  host.kernel.add({ name: 'brL0', kind: 'bridge', up: true }); // an operator's bridge
+  const store = new DesiredStore();
+  const statuses = new MemoryStatusStore();
+  const journal = new MemoryJournal();
+  const reconciler = new Reconciler({
+    host, store, statusStore: statuses.asStore(), journal: journal.asJournal(), ownership: DEFAULT_OWNERSHIP,
+    logger: pino({ level: 'silent' }), options: { resyncMs: 60_000, baseDelayMs: 200, maxDelayMs: 5_000 },
+  });
+  return { host, store, statuses, journal, reconciler };
+}
+
+function desire(w: World, ...cases: BindingCase[]): void {
+  const ports = new Set<string>();
+  cases.forEach((c) => {
+    const id = `file:${c.port}`;
+    for (const p of w.store.set(id, { ok: true, bindings: [bindingOf(c)] })) ports.add(p);
+  });
+  w.reconciler.desiredChanged(ports);
+}
+
+function undesire(w: World, port: number): void {
+  w.reconciler.desiredChanged(w.store.delete(`file:${port}`));
+}
+
+const phase = (w: World, p: number) => w.statuses.statuses.get(PORTS[p]!)?.phase;
+const settle = (ms = 50) => vi.advanceTimersByTimeAsync(ms);
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'Date'] });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('the reconciler on a model host', () => {
+  it('plugs a binding and reports it Ready', async () => {
+    const w = world();
+    await w.reconciler.restore();
+    await w.reconciler.startResync();
+    desire(w, b(0));
+    await settle();
+    expect(phase(w, 0)).toBe('Ready');
+    expect(w.host.kernel.links.get(tapOf(0))).toMatchObject({ master: 'brL0', up: true, group: DEFAULT_OWNERSHIP.group, alias: portAlias(PORTS[0]!) });
+    expect(w.journal.names).toEqual([]); // marked: nothing left to adopt
+    await w.reconciler.stop();
+  });
+
+  it('a batch that partly fails: the failing binding backs off (growing gaps), the other is Ready at once', async () => {
+    const w = world();
+    await w.reconciler.restore();
+    await w.reconciler.startResync();
+    const attemptsAt: number[] = [];
+    w.host.kernel.failLine = (line) => {
+      if (line !== `tuntap add dev ${tapOf(1)} mode tap`) return undefined;
+      attemptsAt.push(Date.now());
+      return 'ioctl(TUNSETIFF): Device or resource busy';
+    };
+    desire(w, b(0), b(1));
+    await settle(3_000);
+    expect(phase(w, 0)).toBe('Ready');
+    expect(phase(w, 1)).toBe('Failed');
+    expect(w.statuses.statuses.get(PORTS[1]!)?.message).toContain('Device or resource busy');
+    const gaps = attemptsAt.slice(1).map((t, i) => t - attemptsAt[i]!);
+    expect(gaps.length).toBeGreaterThanOrEqual(3);
+    expect(gaps[0]!).toBeGreaterThanOrEqual(180); // base 200 ms, jitter ±10 %
+    for (let i = 1; i < gaps.length; i++) expect(gaps[i]!).toBeGreaterThan(gaps[i - 1]! * 1.5);
+    // The failed creation's name is not left in the journal for adoption.
+    expect(w.journal.names).not.toContain(tapOf(1));
+    // The fault clears: the next retry plugs it, and the backoff resets.
+    w.host.kernel.failLine = undefined;
+    await settle(6_000);
+    expect(phase(w, 1)).toBe('Ready');
+    await w.reconciler.stop();
+  });
+
+  it('holds removals until every source has loaded, and while a hold is taken', async () => {
+    const w = world();
+    // vifd's tap of a port nobody desires (yet): a source has not loaded.
+    w.host.kernel.add({ name: tapOf(2), kind: 'tap', group: DEFAULT_OWNERSHIP.group, alias: portAlias(PORTS[2]!), master: 'brL0', up: true });
+    await w.reconciler.restore();
+    w.reconciler.linksChanged([tapOf(2)]);
+    await settle(500);
+    expect(w.host.kernel.links.has(tapOf(2))).toBe(true);
+    await w.reconciler.startResync(); // releases the start-up hold
+    await settle();
+    expect(w.host.kernel.links.has(tapOf(2))).toBe(false);
+
+    desire(w, b(0));
+    await settle();
+    w.reconciler.holdRemovals('etcd');
+    undesire(w, 0);
+    await settle(1_000);
+    expect(w.host.kernel.links.has(tapOf(0))).toBe(true);
+    w.reconciler.releaseRemovals('etcd');
+    await settle();
+    expect(w.host.kernel.links.has(tapOf(0))).toBe(false);
+    expect(phase(w, 0)).toBeUndefined(); // Gone: its status is removed
+    await w.reconciler.stop();
+  });
+
+  it('removing the last user of a shared bridge vifd made deletes tap and bridge in one round (follow-up planned inline)', async () => {
+    const w = world();
+    await w.reconciler.restore();
+    await w.reconciler.startResync();
+    desire(w, b(0, { bridge: 1 })); // brL1: vifd makes it
+    await settle();
+    expect(w.host.kernel.links.get('brL1')?.alias).toBe('vifd:bridge');
+    const batches = w.host.kernel.batches;
+    undesire(w, 0);
+    await settle();
+    expect(w.host.kernel.links.has('brL1')).toBe(false);
+    expect(w.host.kernel.links.has(tapOf(0))).toBe(false);
+    expect(w.host.kernel.batches - batches).toBe(1);
+    await w.reconciler.stop();
+  });
+
+  it('keeps a shared bridge of vifd that holds an operator device, and removes it when the device leaves', async () => {
+    const w = world();
+    await w.reconciler.restore();
+    await w.reconciler.startResync();
+    desire(w, b(0, { bridge: 1 }));
+    await settle();
+    w.host.kernel.add({ name: 'opX', kind: 'dummy', master: 'brL1', up: true });
+    undesire(w, 0);
+    await settle(1_000);
+    expect(w.host.kernel.links.get('opX')?.master).toBe('brL1');
+    w.host.kernel.links.get('opX')!.master = undefined;
+    w.reconciler.linksChanged(['opX']); // the kernel's event
+    await settle();
+    expect(w.host.kernel.links.has('brL1')).toBe(false);
+    await w.reconciler.stop();
+  });
+
+  it('verifies after each round: a change the host undoes at once is Failed and retried, not Ready', async () => {
+    const w = world();
+    await w.reconciler.restore();
+    await w.reconciler.startResync();
+    let undo = true;
+    w.host.kernel.afterBatch = (k) => {
+      const tap = k.links.get(tapOf(0));
+      if (undo && tap) tap.up = false; // something downs it right after vifd's batch
+    };
+    desire(w, b(0));
+    await settle();
+    expect(phase(w, 0)).toBe('Failed');
+    expect(w.statuses.statuses.get(PORTS[0]!)?.message).toContain('did not converge');
+    undo = false;
+    await settle(2_000);
+    expect(phase(w, 0)).toBe('Ready');
+    await w.reconciler.stop();
+  });
+});
