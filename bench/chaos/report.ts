@@ -26,6 +26,9 @@ export interface Totals {
   fingerprint: string;
   faults: number;
   strayTemps: number;
+  /** Helper processes alive at vifd's SIGKILLs, and those that outlived it. */
+  helpersAtKills: number;
+  strayHelpers: number;
 }
 
 /** Faults the kernel or OVS reports as events (the latency goal applies to these). */
@@ -56,6 +59,7 @@ export function formatTable(records: readonly FaultRecord[], t: Totals): string 
     '',
     `seed ${t.seed}, kinds ${t.kinds.join(', ')}, ${t.bindings} bindings at the end, ${t.faults} faults (sequence ${t.fingerprint})`,
     `vifd SIGKILLs survived: ${t.kills} (restarts ${t.restarts}); devices recreated by a restart over a converged host: ${t.recreated}`,
+    `helper processes at those kills: ${t.helpersAtKills}, alive 2 s after vifd died: ${t.strayHelpers}`,
     `unrepaired: ${records.filter((r) => r.ms === undefined).length}  leaked devices/ports: ${t.leaks}  duplicate OVS ports: ${t.duplicates}  foreign changes: ${t.foreignChanges}  stray state temp files: ${t.strayTemps}`,
   ];
   return lines.join('\n');

@@ -10,6 +10,7 @@ import { Netns, PrivateOvs, run, sleep, type Link, type OvsView } from './host.j
 import { Prng } from './prng.js';
 import { formatTable, type FaultRecord } from './report.js';
 import { repoRoot, VifdChild } from './vifd.js';
+import { cmdline, descendants } from './procs.js';
 import {
   ALL_KINDS, check, foreignDiff, foreignState, makeBinding, namesOf, portUuid,
   type ChaosBinding, type ForeignDevice, type Topology, type VifKind,
@@ -143,6 +144,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const foreignOvsIds = ovs ? JSON.stringify((await ovs.view()).interfaces.get('fport0')) : '';
     const foreignChanges = new Set<string>();
     const allowedOwned = new Set<string>();
+    /** Devices an operator put into vifd's bridges (foreign; never to be changed). */
+    const operatorDevices = new Set<string>();
+    let operatorSeq = 0;
 
     // The model: bindings the harness wrote.
     const desired = new Map<number, ChaosBinding>();
@@ -270,8 +274,47 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       ];
       if (kinds.includes('ovs-hybrid')) options.push(['qbr-delete', 1], ['qbr-down', 1], ['veth-delete', 1], ['veth-nomaster', 1], ['veth-down', 1], ['veth-mtu', 1]);
       if (kinds.includes('qbg') || kinds.includes('qbh')) options.push(['macvtap-delete', 2], ['macvtap-mtu', 1], ['macvtap-mac', 1]);
+      options.push(['foreign-enslave', 2]);
+      if (operatorDevices.size > 0) options.push(['foreign-release', 1]);
       const kind = rng.weighted(options);
       switch (kind) {
+        case 'foreign-enslave': {
+          // An operator plugs a device of their own into a bridge vifd made
+          // (shared or a hybrid binding's qbr): vifd must never release it,
+          // and keeps the bridge while it holds it.
+          const bridges = [
+            ...topo.vifdBridges.filter((br) => users(br).length > 0),
+            ...byKind('ovs-hybrid').map((b) => b.spec.links.find((d) => d.kind === 'bridge')!.name),
+          ];
+          if (bridges.length === 0) return undefined;
+          const br = rng.pick(bridges);
+          const name = `opd${operatorSeq++}`;
+          return {
+            kind, target: `${name} -> ${br}`, probe: [],
+            apply: async () => {
+              await ns!.ip('tuntap', 'add', 'dev', name, 'mode', 'tap'); // this kernel has no dummy driver
+              await ns!.ip('link', 'set', name, 'master', br, 'up').catch(() => undefined); // the bridge may be going right now
+              const link = (await ns!.links()).get(name);
+              if (!link) return;
+              foreign.set(name, foreignState(link));
+              foreignNames.add(name);
+              operatorDevices.add(name);
+            },
+          };
+        }
+        case 'foreign-release': {
+          // The operator takes it out again: a bridge vifd kept for it must go once empty.
+          const name = rng.pick([...operatorDevices]);
+          return {
+            kind, target: name, probe: [],
+            apply: async () => {
+              operatorDevices.delete(name);
+              foreign.delete(name);
+              foreignNames.delete(name);
+              await ns!.ip('link', 'del', name);
+            },
+          };
+        }
         case 'tap-delete': case 'tap-nomaster': case 'tap-down': case 'tap-mtu': case 'tap-mac': {
           let pool = withTap();
           if (kind === 'tap-nomaster') pool = pool.filter((b) => tapOf(b).master !== undefined);
@@ -407,7 +450,20 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     };
 
     const vifdFault = async (): Promise<void> => {
-      const kind = rng.weighted([['vifd-kill-idle', 1], ['vifd-kill-mid', 2], ['vifd-kill-down', 1]] as const);
+      const kind = rng.weighted([['vifd-kill-idle', 1], ['vifd-kill-mid', 2], ['vifd-kill-down', 1], ['helper-kill', 1]] as const);
+      if (kind === 'helper-kill') {
+        // SIGKILL vifd's helpers (its ip monitor), not vifd; once it has a
+        // monitor again, break a device: the repair needs the new monitor.
+        const monitorOf = () => descendants(vifd!.pid!).filter((pid) => cmdline(pid).includes(' monitor '));
+        const before = monitorOf();
+        const killed = vifd!.killHelpers((cmd) => cmd.includes(' monitor '));
+        const deadline = performance.now() + 10_000;
+        while (performance.now() < deadline && !monitorOf().some((pid) => !before.includes(pid))) await sleep(10);
+        if (!monitorOf().some((pid) => !before.includes(pid))) failures.push(`ip monitor not restarted within 10 s after killing ${killed.join(', ')}`);
+        const inner = deviceFault();
+        if (inner) await runFault(inner, `helper-kill+${inner.kind.startsWith('foreign') ? inner.kind : 'device'}`);
+        return;
+      }
       if (kind === 'vifd-kill-idle') {
         sequence.push(kind);
         const before = ifindexes(await ns!.links());
@@ -517,6 +573,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const exitCode = await vifd.stop();
     if (exitCode !== 0) failures.push(`vifd exited ${exitCode} on SIGTERM`);
     if (vifd.unexpectedExits.length > 0) failures.push(`vifd exited on its own: ${vifd.unexpectedExits.join('; ')}`);
+    if (vifd.strayHelpers.length > 0) failures.push(`helper processes outlived vifd: ${vifd.strayHelpers.slice(0, 5).join('; ')}`);
     const strayTemps = readdirSync(join(dirs.state, 'status')).filter((n) => n.endsWith('.tmp'));
     if (recreatedOnRestart.length > 0) failures.push(`restart over a converged namespace recreated: ${recreatedOnRestart.slice(0, 5).join('; ')}`);
     if (foreignChanges.size > 0) failures.push(`foreign devices changed: ${[...foreignChanges].slice(0, 8).join('; ')}`);
@@ -529,6 +586,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       seed: o.seed, bindings: desired.size, kinds, kills: vifd.kills, restarts: vifd.starts - 1,
       leaks: end.leaks.length, duplicates: end.duplicates.length, foreignChanges: foreignChanges.size,
       recreated: recreatedOnRestart.length, fingerprint, faults: sequence.length, strayTemps: strayTemps.length,
+      helpersAtKills: vifd.helpersAtKill, strayHelpers: vifd.strayHelpers.length,
     });
     ok = failures.length === 0;
     return {

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, closeSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { alive, cmdline, descendants } from './procs.js';
 
 export function repoRoot(from: string = import.meta.dirname): string {
   let dir = resolve(from);
@@ -20,6 +21,10 @@ export class VifdChild {
   kills = 0;
   /** Exits the harness did not cause (crashes): must stay 0. */
   unexpectedExits: string[] = [];
+  /** Helper processes found alive 2 s after vifd was SIGKILLed: must stay empty. */
+  strayHelpers: string[] = [];
+  /** Helper processes seen when vifd was killed (each checked afterwards). */
+  helpersAtKill = 0;
 
   constructor(
     private readonly args: string[],
@@ -78,9 +83,43 @@ export class VifdChild {
   async kill(): Promise<void> {
     if (!this.running) return;
     this.markExpected();
+    const helpers = descendants(this.child!.pid!).map((pid) => ({ pid, cmd: cmdline(pid) }));
     this.child!.kill('SIGKILL');
     this.kills++;
     await this.exit;
+    this.helpersAtKill += helpers.length;
+    // Every helper (ip monitor, a batch in flight, vdptool, the netlink helper) dies with vifd.
+    const deadline = Date.now() + 2000;
+    let left = helpers.filter((h) => alive(h.pid));
+    while (left.length > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      left = left.filter((h) => alive(h.pid));
+    }
+    for (const h of left) {
+      this.strayHelpers.push(`${h.pid} ${h.cmd}`);
+      try {
+        process.kill(h.pid, 'SIGKILL'); // do not let it linger past the run
+      } catch {
+        // gone
+      }
+    }
+  }
+
+  /** Kills vifd's helper processes (not vifd): returns what was killed. */
+  killHelpers(match: (cmd: string) => boolean = () => true): string[] {
+    if (!this.running) return [];
+    const killed: string[] = [];
+    for (const pid of descendants(this.child!.pid!)) {
+      const cmd = cmdline(pid);
+      if (!match(cmd)) continue;
+      try {
+        process.kill(pid, 'SIGKILL');
+        killed.push(cmd);
+      } catch {
+        // gone
+      }
+    }
+    return killed;
   }
 
   /** SIGTERM: vifd must finish its round and exit 0. Returns the exit code. */

@@ -232,8 +232,12 @@ export function check(input: CheckInput): CheckResult {
   const leaks: string[] = [];
   const duplicates: string[] = [];
   if (input.full) {
+    // The rule: a bridge of vifd's holding a device vifd does not own is kept until it is empty.
+    const holdsForeign = new Set<string>();
+    for (const l of links.values()) if (l.master && input.foreignNames.has(l.ifname)) holdsForeign.add(l.master);
     for (const l of links.values()) {
       if (expectedOwned.has(l.ifname) || input.foreignNames.has(l.ifname) || input.allowedOwned?.has(l.ifname)) continue;
+      if (kindOf(l) === 'bridge' && holdsForeign.has(l.ifname)) continue;
       if (l.group === VIFD_GROUP || l.group === DOOMED_GROUP || l.ifalias?.startsWith('vifd:')) leaks.push(`${l.ifname} (${kindOf(l)}, group ${l.group}, ${l.ifalias})`);
     }
     if (input.ovs) {

@@ -1,0 +1,44 @@
+// vifd's helper processes, from /proc: who they are, whether they outlive it.
+import { readdirSync, readFileSync } from 'node:fs';
+
+function table(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/u.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      out.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+/** Every process below `pid` (children, their children, ...). */
+export function descendants(pid: number): number[] {
+  const t = table();
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const [child, parent] of t) if (parent === p) { out.push(child); walk(child); }
+  };
+  walk(pid);
+  return out;
+}
+
+/** Running (a zombie or a vanished pid is not). */
+export function alive(pid: number): boolean {
+  try {
+    return !/^\S+ \(.*\) Z/u.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+export function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+  } catch {
+    return '';
+  }
+}
