@@ -111,6 +111,8 @@ export interface Case {
   associated: number[];
   /** A permutation seed for the key order. */
   order: number;
+  /** OVSDB unreachable during the round under test. */
+  ovsDown: boolean;
 }
 
 export const caseArb: fc.Arbitrary<Case> = fc.record({
@@ -120,6 +122,7 @@ export const caseArb: fc.Arbitrary<Case> = fc.record({
   desired: fc.array(bindingCase, { maxLength: 4 }),
   associated: fc.uniqueArray(fc.nat(3), { maxLength: 4 }),
   order: fc.nat(),
+  ovsDown: fc.oneof({ arbitrary: fc.constant(false), weight: 4 }, { arbitrary: fc.constant(true), weight: 1 }),
 });
 
 export function storeOf(bindings: readonly BindingCase[]): DesiredStore {
