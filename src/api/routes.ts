@@ -16,6 +16,8 @@ export interface ApiContext {
   metrics: VifdMetrics;
   statuses: () => readonly BindingStatus[];
   summary: () => Record<string, number>;
+  /** Desired documents with problems, by source (files that name no port too). */
+  documents?: () => ReadonlyArray<{ source: string; problems: ReadonlyArray<{ path: string; message: string }> }>;
   readiness: () => { ready: boolean; reason: string };
 }
 
@@ -80,7 +82,7 @@ export function buildRoutes(ctx: ApiContext): Route[] {
       methods: {
         GET: () => {
           const items = [...ctx.statuses()].sort((a, b) => a.port.localeCompare(b.port));
-          return json(200, { revision: ctx.hub.revision, summary: ctx.summary(), items });
+          return json(200, { revision: ctx.hub.revision, summary: ctx.summary(), items, invalidDocuments: ctx.documents?.() ?? [] });
         },
       },
     },
