@@ -129,7 +129,14 @@ export class Reconciler {
 
   /** The desired state of these ports changed: reconcile them now. */
   desiredChanged(ports: Iterable<string>): void {
-    for (const port of ports) this.book.resetAttempts(port);
+    let any = false;
+    for (const port of ports) {
+      this.book.resetAttempts(port);
+      any = true;
+    }
+    // A document that names no port (not JSON, say) changes no binding, but
+    // the summary's list of invalid documents.
+    if (!any) void this.writeSummary(new Date().toISOString()).catch(() => undefined);
     this.queue.addAll(ports, { resetBackoff: true });
   }
 

@@ -233,7 +233,7 @@ export class DirectorySource {
       this.o.logger.warn({ source, problems }, 'invalid desired document; its last valid version stays applied');
     }
     this.scheduleRecheck();
-    if (report.affected.size > 0) this.o.onChange(report.affected);
+    this.o.onChange(report.affected); // even when empty: the list of invalid documents may have changed
   }
 
   /** Shortly after a read, the file is looked at once more: a write that
