@@ -67,7 +67,7 @@ export function buildRoutes(ctx: ApiContext): Route[] {
           const port = portFromUrl(param);
           const body = await readJsonBody(req);
           const outcome = await ctx.bindings.put(port, body);
-          return json(outcome.created ? 201 : 200, { port, source: `api:${port}`, created: outcome.created, changed: outcome.changed, binding: outcome.binding, revision: ctx.hub.revision });
+          return json(outcome.created ? 201 : 200, { port, source: `api:${port}`, created: outcome.created, changed: outcome.changed, binding: outcome.binding, generation: outcome.generation, revision: ctx.hub.revision });
         },
         DELETE: async (_req, _res, _url, param) => {
           const port = portFromUrl(param);

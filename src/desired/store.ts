@@ -25,13 +25,15 @@ export interface DesiredBinding {
   conflict?: string;
   /** Other sources that also claim this port (they lost). */
   shadowed: string[];
+  /** Bumped on every accepted change of what the sources say for this port. */
+  generation: number;
 }
 
 export interface DesiredView {
   /** Every port that is desired (winners), including those in Conflict. */
   bindings: ReadonlyMap<string, DesiredBinding>;
   /** Ports named only by invalid documents: nothing applied, reported Invalid. */
-  invalidOnly: ReadonlyMap<string, { source: string; problems: Problem[] }>;
+  invalidOnly: ReadonlyMap<string, { source: string; problems: Problem[]; generation: number }>;
   /** Every source whose latest version has problems, by source id (a file
    * that names no readable port is reported by its name). */
   invalidSources: ReadonlyMap<string, Problem[]>;
@@ -49,6 +51,11 @@ export class DesiredStore {
   private readonly accepted = new Map<string, number>();
   private nextSeq = 1;
   private version = 0;
+  /** port → generation. Numbers grow across restarts too (they start from
+   * the clock, in microseconds), so a waiter holding a generation from
+   * before a restart never mistakes an older state for its answer. */
+  private readonly generations = new Map<string, number>();
+  private nextGeneration = Date.now() * 1000;
   private cached: DesiredView | undefined;
 
   /** Records a source document's latest parse. Returns the ports it affects. */
@@ -65,8 +72,16 @@ export class DesiredStore {
     }
     this.entries.set(sourceId, entry);
     for (const port of portsOf(entry)) affected.add(port);
+    const was = byPort(previous);
+    const is = byPort(entry);
+    for (const port of affected) if (saysFor(previous, was, port) !== saysFor(entry, is, port)) this.generations.set(port, this.nextGeneration++);
     this.bump();
     return affected;
+  }
+
+  /** The port's current generation (undefined: no source names it). */
+  generationOf(port: string): number | undefined {
+    return this.generations.get(port);
   }
 
   /** The source document is gone: its bindings are no longer desired. */
@@ -75,8 +90,10 @@ export class DesiredStore {
     if (!previous) return new Set();
     this.entries.delete(sourceId);
     for (const port of previous.lastValid?.map((b) => b.port) ?? []) this.accepted.delete(`${sourceId}\0${port}`);
+    const ports = new Set(portsOf(previous));
+    for (const port of ports) this.generations.set(port, this.nextGeneration++);
     this.bump();
-    return new Set(portsOf(previous));
+    return ports;
   }
 
   sourceIds(prefix = ''): string[] {
@@ -120,7 +137,7 @@ export class DesiredStore {
       const win = list[0]!;
       const spec = specOf(win.binding);
       const conflict = claimNames(spec, exclusiveOwner, sharedOwner);
-      const desired: DesiredBinding = { spec, source: win.source, shadowed: list.slice(1).map((c) => c.source) };
+      const desired: DesiredBinding = { spec, source: win.source, shadowed: list.slice(1).map((c) => c.source), generation: this.generations.get(spec.port) ?? 0 };
       if (conflict) desired.conflict = conflict;
       const problems = this.entries.get(win.source)?.invalidPorts.get(spec.port);
       if (problems) desired.invalid = { source: win.source, problems };
@@ -131,15 +148,17 @@ export class DesiredStore {
         }
       }
     }
-    const invalidOnly = new Map<string, { source: string; problems: Problem[] }>();
+    const invalidOnly = new Map<string, { source: string; problems: Problem[]; generation: number }>();
     const invalidSources = new Map<string, Problem[]>();
     for (const entry of this.entries.values()) {
       if (!entry.problems) continue;
       invalidSources.set(entry.id, entry.problems);
       for (const [port, problems] of entry.invalidPorts) {
-        if (!bindings.has(port)) invalidOnly.set(port, { source: entry.id, problems });
+        if (!bindings.has(port)) invalidOnly.set(port, { source: entry.id, problems, generation: this.generations.get(port) ?? 0 });
       }
     }
+    // Generations of ports no source names any more are forgotten.
+    for (const port of this.generations.keys()) if (!bindings.has(port) && !invalidOnly.has(port)) this.generations.delete(port);
     const claimedNames = new Map<string, string>();
     for (const [port, desired] of bindings) {
       if (!desired.conflict) for (const name of desired.spec.exclusiveNames) claimedNames.set(name, port);
@@ -165,6 +184,16 @@ function portsOf(entry: SourceEntry | undefined): string[] {
 }
 
 const NO_PROBLEMS: ReadonlyMap<string, Problem[]> = new Map();
+
+const byPort = (entry: SourceEntry | undefined): Map<string, PortBinding> => new Map((entry?.lastValid ?? []).map((b) => [b.port, b]));
+
+/** What a source says for one port (its binding and problems), comparable. */
+function saysFor(entry: SourceEntry | undefined, bindings: ReadonlyMap<string, PortBinding>, port: string): string {
+  if (!entry) return '';
+  const binding = bindings.get(port);
+  const problems = entry.invalidPorts.get(port);
+  return binding || problems ? JSON.stringify([binding ?? null, problems ?? null]) : '';
+}
 
 /** A source's entry after a new parse: what stays applied and what is Invalid.
  * - valid: exactly its bindings;
