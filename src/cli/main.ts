@@ -1,4 +1,4 @@
-// vifd's command line (design.md §5).
+// vifd's command line (docs/design.md §6).
 // Commands are imported when chosen: `vifd run` starts faster without the
 // status/etcd-fleet code, `vifd validate` without the daemon.
 import { UsageError } from './args.js';

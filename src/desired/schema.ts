@@ -1,4 +1,4 @@
-// PortBinding v1 (design.md §2) as zod schemas. Strict objects everywhere, so
+// PortBinding v1 (docs/design.md §3) as zod schemas. Strict objects everywhere, so
 // a typo in a field name is an error rather than a silently ignored field.
 import { z } from 'zod';
 import { ifnameProblem } from './names.js';

@@ -1,4 +1,4 @@
-// Status of one binding (design.md §4): plain data, built purely from what the
+// Status of one binding (docs/design.md §5): plain data, built purely from what the
 // reconciler learned. Written to <state-dir>/status/<port>.json and served.
 import type { Problem } from '../desired/parse.js';
 import type { DesiredView } from '../desired/store.js';
