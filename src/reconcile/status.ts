@@ -1,4 +1,4 @@
-// Status of one binding (design.md §4): plain data, built purely from what the
+// Status of one binding (docs/design.md §5): plain data, built purely from what the
 // reconciler learned. Written to <state-dir>/status/<port>.json and served.
 import type { Problem } from '../desired/parse.js';
 import type { DesiredView } from '../desired/store.js';
@@ -34,6 +34,10 @@ export interface BindingStatus {
   conflicts?: string[];
   /** Port-profile bindings: the association with the switch. */
   association?: AssociationView;
+  /** The desired generation this status describes (see DesiredBinding.generation). */
+  observedGeneration?: number;
+  /** The kind of document the binding came from (PortBinding, PortBindingList, NeutronPort). */
+  documentKind?: string;
 }
 
 export function observedDevice(link: ObservedLink): ObservedDevice {
@@ -82,6 +86,9 @@ export function buildStatus(input: StatusInput): BindingStatus {
     libvirt: binding && !binding.conflict ? libvirtInterfaceXml(binding.spec) : undefined,
   };
   if (invalid) status.problems = invalid.problems;
+  const generation = binding?.generation ?? desired.invalidOnly.get(port)?.generation;
+  if (generation !== undefined) status.observedGeneration = generation;
+  if (binding) status.documentKind = binding.documentKind;
   if (binding && binding.shadowed.length > 0) status.conflicts = binding.shadowed;
   if (input.association) status.association = input.association;
   return status;
