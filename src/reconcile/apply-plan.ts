@@ -3,7 +3,9 @@
 // Failures come back per work key.
 import type { Host, HostSnapshot } from '../host/host.js';
 import type { WorkKey } from './actions.js';
+import type { OvsChanges } from '../host/ovsdb/index.js';
 import type { RoundPlan } from './plan.js';
+import { isEmptyOvsChanges } from './plan-ovs.js';
 
 export interface AppliedPlan {
   failures: Map<WorkKey, Error[]>;
@@ -29,10 +31,11 @@ export async function applyPlan(host: Host, plan: RoundPlan, before: HostSnapsho
     for (const [key, errors] of result.failures) for (const error of errors) fail(key, error);
   }
   let ovsTransactions = 0;
-  if (plan.ovsChanges) {
+  const ovsChanges = plan.ovsChanges && withoutDevices(plan.ovsChanges, new Set(notCreated));
+  if (ovsChanges) {
     ovsTransactions = 1;
     try {
-      await host.applyOvs(plan.ovsChanges, before.ovs);
+      await host.applyOvs(ovsChanges, before.ovs);
     } catch (error) {
       // One transaction: all or nothing, so every key in it failed.
       const err = error instanceof Error ? error : new Error(String(error));
@@ -40,4 +43,17 @@ export async function applyPlan(host: Host, plan: RoundPlan, before: HostSnapsho
     }
   }
   return { failures, linesRun, ovsTransactions, notCreated };
+}
+
+/** The OVS changes minus ports and interface updates for devices whose
+ * creation just failed: the device by that name is someone else's, and
+ * making it an OVS port with vifd's external_ids would be taking it over. */
+function withoutDevices(changes: OvsChanges, notCreated: ReadonlySet<string>): OvsChanges | undefined {
+  if (notCreated.size === 0) return changes;
+  const out: OvsChanges = {
+    ...changes,
+    addPorts: (changes.addPorts ?? []).filter((p) => !notCreated.has(p.name)),
+    updateIfaceExternalIds: (changes.updateIfaceExternalIds ?? []).filter((u) => !notCreated.has(u.name)),
+  };
+  return isEmptyOvsChanges(out) ? undefined : out;
 }

@@ -28,6 +28,9 @@ export interface OvsPlanInput {
   /** What to say when `ovs` is missing (e.g. OVSDB is not answering). */
   ovsProblem?: string;
   defaultDatapathType?: 'system' | 'netdev';
+  /** Keys whose kernel devices are in Conflict or blocked: no OVS work for
+   * them (the device by the port's name may be someone else's). */
+  hold?: ReadonlySet<WorkKey>;
 }
 
 export interface OvsRoundPlan {
@@ -79,6 +82,7 @@ export function planOvs(input: OvsPlanInput): OvsRoundPlan {
   };
 
   const planKey = (key: WorkKey): KeyOutcome | undefined => {
+    if (input.hold?.has(key)) return undefined;
     const bridgeName = ovsBridgeOfKey(key);
     const binding = bridgeName === undefined ? desired.bindings.get(key) : undefined;
     const wanted = binding && !binding.conflict ? binding.spec.ovsPort : undefined;

@@ -2,7 +2,7 @@
 // `vifd plan` prints its result and `vifd run` executes it.
 import type { DesiredView } from '../desired/store.js';
 import type { HostSnapshot } from '../host/host.js';
-import { linkKey, type LinkAction, type WorkKey } from './actions.js';
+import { linkKey, linkNameOfKey, type LinkAction, type WorkKey } from './actions.js';
 import { ownerOf, type OwnershipConfig } from './ownership.js';
 import { planLinks, type KeyOutcome } from './plan-links.js';
 import { isEmptyOvsChanges, ovsBridgeKey, OVS_OWNER_KEY, OVS_OWNER_VALUE, OVS_PORT_KEY, planOvs } from './plan-ovs.js';
@@ -40,7 +40,11 @@ function worse(a: KeyOutcome | undefined, b: KeyOutcome | undefined): KeyOutcome
 export function planRound(keys: Iterable<WorkKey>, snapshot: HostSnapshot, context: PlanContext): RoundPlan {
   const keyList = [...keys];
   const links = planLinks({ keys: keyList, links: snapshot.links, ...context });
-  const ovs = planOvs({ keys: keyList, desired: context.desired, ovs: snapshot.ovs, ...(snapshot.ovsProblem ? { ovsProblem: snapshot.ovsProblem } : {}), ...(context.defaultDatapathType ? { defaultDatapathType: context.defaultDatapathType } : {}) });
+  // A port whose kernel device is in Conflict (the name is someone else's
+  // device) or blocked must not get that device plugged into OVS.
+  // (A removal is never held: its OVS rows go whatever its kernel devices do.)
+  const hold = new Set([...links.outcomes].filter(([key, o]) => !linkNameOfKey(key) && context.desired.bindings.has(key) && (o.state === 'conflict' || o.state === 'blocked')).map(([key]) => key));
+  const ovs = planOvs({ keys: keyList, desired: context.desired, ovs: snapshot.ovs, hold, ...(snapshot.ovsProblem ? { ovsProblem: snapshot.ovsProblem } : {}), ...(context.defaultDatapathType ? { defaultDatapathType: context.defaultDatapathType } : {}) });
   const outcomes = new Map(links.outcomes);
   for (const [key, outcome] of ovs.outcomes) outcomes.set(key, worse(outcomes.get(key), outcome));
   return {

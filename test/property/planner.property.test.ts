@@ -57,6 +57,18 @@ function foreignState(d: Driver, s: HostSnapshot): Map<string, string> {
   return out;
 }
 
+/** vifd's OVS interfaces whose kernel device is someone else's (plugging
+ * that device into OVS is taking it over, even if its link row is unchanged). */
+function foreignInOvs(d: Driver, s: HostSnapshot): string[] {
+  const out: string[] = [];
+  for (const i of s.ovs?.interfaces.values() ?? []) {
+    if (i.externalIds[OVS_PORT_KEY] === undefined || i.type !== '') continue;
+    const link = s.links.links.get(i.name);
+    if (link && !ownerOf(link, d.host.ownership, d.adoptable).owned) out.push(`OVS interface ${i.name} (vifd port ${i.externalIds[OVS_PORT_KEY]}) is foreign device ${i.name}`);
+  }
+  return out;
+}
+
 function changedForeign(before: Map<string, string>, after: Map<string, string>): string[] {
   const out: string[] = [];
   for (const [k, v] of before) if (after.get(k) !== v) out.push(`${k}: ${v} -> ${after.get(k) ?? '(gone)'}`);
@@ -96,6 +108,7 @@ async function check(c: Case): Promise<void> {
   const r = await runRound(d, keys);
   expect(failuresOf(r), 'no emitted line fails').toEqual([]);
   expect(changedForeign(foreign, foreignState(d, r.after)), 'foreign devices unchanged').toEqual([]);
+  expect(foreignInOvs(d, r.after), 'no foreign device made an OVS port of vifd').toEqual([]);
   // One round converges: a fresh look at everything finds nothing to do.
   expect(work(d, r.after, allKeys(r.after, contextOf(d))), 'one round converges').toEqual([]);
 

@@ -11,7 +11,7 @@ import { bindingOf, PORTS, storeOf } from '../property/cases.js';
 
 const port = PORTS[0]!;
 
-async function race(kind: 'ovs-hybrid' | 'bridge', name: string, foreignKind: ModelKind) {
+async function race(kind: 'ovs-hybrid' | 'ovs' | 'bridge', name: string, foreignKind: ModelKind) {
   const host = new ModelHost();
   host.ovsdb.addBridge('br-int');
   host.kernel.add({ name: 'brL0', kind: 'bridge', up: true });
@@ -36,11 +36,14 @@ async function race(kind: 'ovs-hybrid' | 'bridge', name: string, foreignKind: Mo
   const again = await runRound(d, await keysNow(d));
   expect(before()).toBe(foreign);
   expect(again.plan.outcomes.get(port)?.state).toBe('conflict');
+  // Nor is the foreign device made an OVS port with vifd's external_ids.
+  expect(host.ovsdb.snapshot().interfaces.has(name)).toBe(false);
   void bindingOf;
 }
 
 describe('a foreign device created between snapshot and batch', () => {
   it('tap', () => race('bridge', defaultDeviceName('tap', port), 'tap'));
+  it('tap of a plain OVS binding (no OVS port for it either)', () => race('ovs', defaultDeviceName('tap', port), 'tap'));
   it('veth end (qvo)', () => race('ovs-hybrid', defaultDeviceName('qvo', port), 'veth'));
   it('per-port bridge (qbr)', () => race('ovs-hybrid', defaultDeviceName('qbr', port), 'bridge'));
 });
