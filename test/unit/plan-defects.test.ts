@@ -107,6 +107,14 @@ describe('issue 17 planner defects', () => {
     expect(d.host.kernel.links.has(defaultDeviceName('tap', P1))).toBe(false);
   });
 
+  it('a plain OVS binding whose tap name is an operator device is Conflict and that device never becomes an OVS port', async () => {
+    const d = driver([b(0, 'ovs', { tap: 6 })]); // tap named brL0: the operator's bridge
+    const r = await runRound(d, await keysNow(d));
+    expect(r.plan.outcomes.get(P0)?.state).toBe('conflict');
+    expect(r.plan.ovsChanges?.addPorts ?? []).toEqual([]);
+    expect(d.host.ovsdb.snapshot().interfaces.has('brL0')).toBe(false);
+  });
+
   it('an event on a foreign device in a vifd bridge names the bridge key', () => {
     const host = new ModelHost();
     host.kernel.add({ name: 'brV', kind: 'bridge', group: DEFAULT_OWNERSHIP.group, alias: 'vifd:bridge' });
