@@ -144,8 +144,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const foreignOvsIds = ovs ? JSON.stringify((await ovs.view()).interfaces.get('fport0')) : '';
     const foreignChanges = new Set<string>();
     const allowedOwned = new Set<string>();
-    /** Devices an operator put into vifd's bridges (foreign; never to be changed). */
-    const operatorDevices = new Set<string>();
+    /** Devices an operator put into vifd's bridges (foreign; never to be changed), by the bridge they are in. */
+    const operatorDevices = new Map<string, string>();
+    const holdsOperatorDevice = (bridge: string) => [...operatorDevices.values()].includes(bridge);
     let operatorSeq = 0;
 
     // The model: bindings the harness wrote.
@@ -298,13 +299,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
               if (!link) return;
               foreign.set(name, foreignState(link));
               foreignNames.add(name);
-              operatorDevices.add(name);
+              operatorDevices.set(name, br);
             },
           };
         }
         case 'foreign-release': {
           // The operator takes it out again: a bridge vifd kept for it must go once empty.
-          const name = rng.pick([...operatorDevices]);
+          const name = rng.pick([...operatorDevices.keys()]);
           return {
             kind, target: name, probe: [],
             apply: async () => {
@@ -332,7 +333,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
           return { kind, target: tap, probe: [b], apply: ip(...args[kind]!) };
         }
         case 'bridge-delete': case 'bridge-down': {
-          const inUse = topo.vifdBridges.filter((br) => users(br).length > 0);
+          // Deleting a bridge an operator device sits in would change that device ourselves.
+          const inUse = topo.vifdBridges.filter((br) => users(br).length > 0 && (kind !== 'bridge-delete' || !holdsOperatorDevice(br)));
           if (inUse.length === 0) return undefined;
           const br = rng.pick(inUse);
           return { kind, target: br, probe: users(br), apply: kind === 'bridge-delete' ? ip('link', 'del', br) : ip('link', 'set', br, 'down') };
@@ -340,6 +342,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         case 'qbr-delete': case 'qbr-down': case 'veth-delete': case 'veth-nomaster': case 'veth-down': case 'veth-mtu': {
           let pool = byKind('ovs-hybrid');
           if (kind === 'veth-mtu') pool = pool.filter((b) => b.doc.mtu !== undefined);
+          if (kind === 'qbr-delete') pool = pool.filter((b) => !holdsOperatorDevice(b.spec.links.find((d) => d.kind === 'bridge')!.name));
           if (pool.length === 0) return undefined;
           const b = rng.pick(pool);
           const qbr = b.spec.links.find((d) => d.kind === 'bridge')!.name;
