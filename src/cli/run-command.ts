@@ -1,22 +1,15 @@
 // vifd run: the daemon. SIGTERM/SIGINT finish the round in flight, write
 // status and exit 0; nothing is torn down.
 import { startDaemon } from '../daemon.js';
-import { apiRunOptions, API_RUN_OPTIONS } from './api-args.js';
+import { apiRunOptions } from './api-args.js';
 import { createLogger } from '../log.js';
-import { DEFAULT_DESIRED_DIR, DEFAULT_STATE_DIR, parse, UsageError } from './args.js';
-import { ETCD_RUN_OPTIONS, etcdRunOptions } from './etcd-args.js';
-import { OVS_OPTIONS, ovsArgs } from './ovs-args.js';
+import { parseCommand, UsageError } from './options.js';
+import { RUN } from './option-tables.js';
+import { etcdRunOptions } from './etcd-args.js';
+import { ovsArgs } from './ovs-args.js';
 
 export async function runCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {
-    'desired-dir': { type: 'string', default: DEFAULT_DESIRED_DIR },
-    'state-dir': { type: 'string', default: DEFAULT_STATE_DIR },
-    netns: { type: 'string' },
-    'resync-seconds': { type: 'string', default: '60' },
-    ...ETCD_RUN_OPTIONS,
-    ...API_RUN_OPTIONS,
-    ...OVS_OPTIONS,
-  });
+  const { values } = parseCommand(RUN, argv);
   const ovs = ovsArgs(values);
   const api = await apiRunOptions(values);
   const etcd = etcdRunOptions(values);
