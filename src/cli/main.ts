@@ -61,7 +61,8 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (error instanceof UsageError) {
-      const about = error.command === undefined ? undefined : commandNamed(error.command);
+      // Errors from a command's own checks (e.g. --resync-seconds) name no command: the one run is meant.
+      const about = commandNamed(error.command ?? command ?? '');
       const hint = about ? `${synopsis(about, 'usage: vifd')}\n(vifd ${about.name} --help describes each option)` : usage();
       process.stderr.write(`vifd: ${error.message}\n${hint}\n`);
       return 2;

@@ -7,6 +7,7 @@ import { parseCommand, UsageError } from './options.js';
 import { RUN } from './option-tables.js';
 import { etcdRunOptions } from './etcd-args.js';
 import { ovsArgs } from './ovs-args.js';
+import { startServiceNotifier } from './service-notify.js';
 
 export async function runCommand(argv: string[]): Promise<number> {
   const { values } = parseCommand(RUN, argv);
@@ -16,6 +17,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const resync = Number(values['resync-seconds']);
   if (!Number.isFinite(resync) || resync <= 0) throw new UsageError('--resync-seconds must be a positive number');
   const logger = createLogger();
+  const notifier = startServiceNotifier(logger);
   const daemon = await startDaemon({
     desiredDir: values['desired-dir'],
     stateDir: values['state-dir'],
@@ -26,6 +28,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     ...ovs,
     api,
   });
+  const queue = daemon.reconciler.queue;
+  notifier?.attach({ busySince: () => queue.busySince, summary: () => daemon.reconciler.summary() });
+  void daemon.ready.then(() => notifier?.ready());
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       logger.info({ signal }, 'stopping: finishing work in flight');
@@ -34,7 +39,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
   });
+  notifier?.stopping();
   await daemon.stop();
+  await notifier?.close();
   logger.info('stopped');
   return 0;
 }
