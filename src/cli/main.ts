@@ -68,7 +68,8 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     const code = (error as { code?: unknown }).code;
-    process.stderr.write(`vifd: ${error instanceof Error ? error.message : String(error)}${typeof code === 'string' ? ` [${code}]` : ''}\n`);
+    const { stderrPriorityPrefix } = await import('../log.js');
+    process.stderr.write(`${stderrPriorityPrefix(3)}vifd: ${error instanceof Error ? error.message : String(error)}${typeof code === 'string' ? ` [${code}]` : ''}\n`);
     return 1;
   }
 }

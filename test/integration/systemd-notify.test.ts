@@ -3,13 +3,14 @@
 // WATCHDOG=1 every WATCHDOG_USEC/2 while the loop makes progress and none once
 // a round is wedged (VIFD_TEST_WEDGE=1 + SIGUSR2, a test-only hook), STOPPING=1
 // on SIGTERM; the vifd-notify helper dies with vifd.
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, fstatSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNetns, deleteNetns, uniqueNetnsName } from '../helpers/netns.js';
 import { NotifyListener } from '../helpers/notify-listener.js';
-import { bridgeBinding, makeDirs, portUuid, readStatuses, removeDirs, VifdProcess, waitFor, writeBinding, type VifdDirs } from '../helpers/vifd-process.js';
+import { bridgeBinding, makeDirs, VIFD_BIN, portUuid, readStatuses, removeDirs, VifdProcess, waitFor, writeBinding, type VifdDirs } from '../helpers/vifd-process.js';
 
 const netns = uniqueNetnsName('notify');
 let dirs: VifdDirs;
@@ -105,5 +106,31 @@ describe('systemd notify and watchdog', () => {
     await vifd.stop('SIGKILL');
     vifd = undefined;
     await waitFor(() => !alive(helper), 5000, 'vifd-notify gone after SIGKILL of vifd (PR_SET_PDEATHSIG)');
+  });
+});
+
+describe('journald', () => {
+  it('with stdout the stream JOURNAL_STREAM names, every line carries its syslog priority (<4> warning, <6> info)', async () => {
+    writeFileSync(join(dirs.state, 'intent.json'), '{not json'); // vifd warns: corrupt intent journal ignored
+    const out = join(dirs.root, 'journal-stream');
+    const fd = openSync(out, 'w');
+    const st = fstatSync(fd, { bigint: true });
+    const child = spawn(process.execPath, [VIFD_BIN, 'run', '--desired-dir', dirs.desired, '--state-dir', dirs.state, '--netns', netns], {
+      stdio: ['ignore', fd, fd],
+      env: { ...process.env, JOURNAL_STREAM: `${st.dev}:${st.ino}`, VIFD_LOG_LEVEL: 'info' },
+    });
+    closeSync(fd);
+    const exited = new Promise((r) => child.once('exit', r));
+    try {
+      await waitFor(() => readFileSync(out, 'utf8').includes('"msg":"vifd running"'), 30_000, 'vifd running');
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    expect(lines.length).toBeGreaterThan(3);
+    for (const line of lines) expect(line).toMatch(/^<[2-7]>\{/);
+    expect(lines.find((l) => l.includes('corrupt intent journal ignored'))).toMatch(/^<4>\{"level":40/);
+    expect(lines.find((l) => l.includes('"msg":"vifd running"'))).toMatch(/^<6>\{"level":30/);
   });
 });
