@@ -48,12 +48,19 @@ export class NotifyHelper implements NotifySink {
     this.child.stdin!.write(`${lines}\n\n`);
   }
 
+  /** Ends the helper (end of input; SIGKILL if it has not gone within 2 s). */
   async close(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    if (this.broken || this.child.pid === undefined || this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
     this.child.stdin!.end();
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 2000);
-    await exited;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.child.kill('SIGKILL');
+        resolve();
+      }, 2000);
+    });
+    await Promise.race([exited, late]);
     clearTimeout(timer);
   }
 
