@@ -21,12 +21,16 @@ export interface BindingRecord {
   shadowed: string[];
   conflict?: string;
   invalid?: { source: string; problems: Problem[] };
+  /** The current desired generation: a status with this observedGeneration describes it. */
+  generation: number;
 }
 
 export interface PutOutcome {
   created: boolean;
   changed: boolean;
   binding: PortBinding;
+  /** The generation this change got (unchanged: the current one). */
+  generation: number;
 }
 
 export interface BindingsServiceDeps {
@@ -43,7 +47,7 @@ export function portFromUrl(text: string): string {
 }
 
 function record(port: string, desired: DesiredBinding): BindingRecord {
-  const out: BindingRecord = { port, source: desired.source, binding: desired.spec.binding, shadowed: desired.shadowed };
+  const out: BindingRecord = { port, source: desired.source, binding: desired.spec.binding, shadowed: desired.shadowed, generation: desired.generation };
   if (desired.conflict) out.conflict = desired.conflict;
   if (desired.invalid) out.invalid = desired.invalid;
   return out;
@@ -91,7 +95,7 @@ export class BindingsService {
       this.assertNoConflict(binding);
       const before = previous?.lastValid?.[0];
       if (before && !previous.problems && JSON.stringify(before) === JSON.stringify(binding)) {
-        return { created: false, changed: false, binding };
+        return { created: false, changed: false, binding, generation: this.deps.store.generationOf(port) ?? 0 };
       }
       const names = resolveSpec(binding).exclusiveNames;
       for (const name of names) this.reserved.set(name, port);
@@ -113,7 +117,7 @@ export class BindingsService {
         for (const name of names) if (this.reserved.get(name) === port) this.reserved.delete(name);
       }
       this.deps.logger.info({ port, source: id, created: !before }, before ? 'API binding updated' : 'API binding created');
-      return { created: !before, changed: true, binding };
+      return { created: !before, changed: true, binding, generation: this.deps.store.generationOf(port) ?? 0 };
     });
   }
 

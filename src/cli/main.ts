@@ -20,6 +20,8 @@ async function dispatch(command: string, rest: string[]): Promise<number> {
       return (await import('./plan-command.js')).planCommand(rest);
     case 'status':
       return (await import('./status-command.js')).statusCommand(rest);
+    case 'wait':
+      return (await import('./wait-command.js')).waitCommand(rest);
     case 'schema':
       return (await import('./schema-command.js')).schemaCommand(rest);
     case 'completion':

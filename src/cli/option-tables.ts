@@ -181,6 +181,23 @@ export const STATUS = defineCommand({
   },
 });
 
+export const WAIT = defineCommand({
+  name: 'wait',
+  summary: 'wait until ports are Ready (or Removed) at their current generation',
+  description: [
+    "Asks a running vifd's API. A status counts only when it describes the binding's current generation: a Ready left from before the last change is never the answer.",
+    'Exits 0 when every port reached the target, 1 on timeout or when a port is Failed, Conflict or Invalid at that generation (each port\'s last phase and message printed), 2 on bad usage.',
+  ],
+  options: {
+    for: { type: 'string', value: 'PHASE', help: 'What to wait for (required).', choices: ['Ready', 'Removed'] },
+    timeout: { type: 'string', value: 'S', default: '300', help: 'Give up after this many seconds.', complete: 'none' },
+    'state-dir': { type: 'string', value: 'DIR', default: DEFAULT_STATE_DIR, help: 'Whose API socket (<state-dir>/vifd.sock) to ask.', complete: 'dir' },
+    api: { type: 'string', value: 'ADDRESS', help: "A running vifd's API: unix:PATH or tcp:HOST:PORT.", complete: 'none', group: 'api' },
+    'api-token-file': { type: 'string', value: 'FILE', help: 'Bearer token for a TCP API.', complete: 'file', group: 'api' },
+  },
+  positionals: { name: 'PORT...', min: 1, help: 'port UUIDs', complete: 'none' },
+});
+
 export const SCHEMA = defineCommand({
   name: 'schema',
   summary: 'print the PortBinding JSON Schema',
@@ -203,7 +220,7 @@ export const MAN = defineCommand({
   options: {},
 });
 
-export const COMMANDS: readonly CommandSpec[] = [RUN, VALIDATE, PLAN, STATUS, SCHEMA, COMPLETION, MAN];
+export const COMMANDS: readonly CommandSpec[] = [RUN, VALIDATE, PLAN, STATUS, WAIT, SCHEMA, COMPLETION, MAN];
 
 export function commandNamed(name: string): CommandSpec | undefined {
   return COMMANDS.find((c) => c.name === name);

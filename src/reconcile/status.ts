@@ -34,6 +34,8 @@ export interface BindingStatus {
   conflicts?: string[];
   /** Port-profile bindings: the association with the switch. */
   association?: AssociationView;
+  /** The desired generation this status describes (see DesiredBinding.generation). */
+  observedGeneration?: number;
 }
 
 export function observedDevice(link: ObservedLink): ObservedDevice {
@@ -82,6 +84,8 @@ export function buildStatus(input: StatusInput): BindingStatus {
     libvirt: binding && !binding.conflict ? libvirtInterfaceXml(binding.spec) : undefined,
   };
   if (invalid) status.problems = invalid.problems;
+  const generation = binding?.generation ?? desired.invalidOnly.get(port)?.generation;
+  if (generation !== undefined) status.observedGeneration = generation;
   if (binding && binding.shadowed.length > 0) status.conflicts = binding.shadowed;
   if (input.association) status.association = input.association;
   return status;
