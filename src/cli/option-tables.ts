@@ -9,7 +9,8 @@ export const DEFAULT_STATE_DIR = '/var/lib/vifd';
 export const DEFAULT_OVSDB = 'unix:/run/openvswitch/db.sock';
 
 /** What the shell should offer for an option's value or a positional. */
-export type Completion = 'dir' | 'file' | 'netns' | 'hostname' | 'none';
+/** 'port': the port UUIDs with a status file in the state directory. */
+export type Completion = 'dir' | 'file' | 'netns' | 'hostname' | 'port' | 'none';
 
 export interface OptionSpec {
   readonly type: 'string' | 'boolean';
@@ -195,7 +196,7 @@ export const WAIT = defineCommand({
     api: { type: 'string', value: 'ADDRESS', help: "A running vifd's API: unix:PATH or tcp:HOST:PORT.", complete: 'none', group: 'api' },
     'api-token-file': { type: 'string', value: 'FILE', help: 'Bearer token for a TCP API.', complete: 'file', group: 'api' },
   },
-  positionals: { name: 'PORT...', min: 1, help: 'port UUIDs', complete: 'none' },
+  positionals: { name: 'PORT...', min: 1, help: 'port UUIDs', complete: 'port' },
 });
 
 export const SCHEMA = defineCommand({

@@ -2,7 +2,9 @@
 // bash completion: every option a table has is accepted by the parser and
 // appears in each generated text, and nothing else is accepted.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { bashCompletion } from '../../src/cli/completion.js';
 import { commandHelp, synopsis, usage } from '../../src/cli/help.js';
@@ -146,9 +148,14 @@ describe('generated files', () => {
     expect(spawnSync('bash', ['-n'], { input: script }).status).toBe(0);
     const probe = `${script}
 t() { COMP_WORDS=("$@"); COMP_CWORD=$((\${#COMP_WORDS[@]}-1)); _vifd; echo "\${COMPREPLY[*]}"; }
-t vifd st; t vifd run --ovs; t vifd plan --ovs-datapath ""; t vifd status --wa`;
-    const lines = execFileSync('bash', ['-c', probe], { encoding: 'utf8' }).trim().split('\n');
-    expect(lines).toEqual(['status', '--ovsdb --ovs-datapath', 'system netdev', '--watch']);
+t vifd st; t vifd run --ovs; t vifd plan --ovs-datapath ""; t vifd status --wa; t vifd wait --state-dir "$STATE" 3f; t vifd wait --for ""`;
+    const state = mkdtempSync(join(tmpdir(), 'vifd-completion-'));
+    mkdirSync(join(state, 'status'));
+    writeFileSync(join(state, 'status', '3f2a8c71-5b0e-4d2a-9c3e-7a1b2c3d4e5f.json'), '{}');
+    writeFileSync(join(state, 'status', '9e000000-5b0e-4d2a-9c3e-7a1b2c3d4e5f.json'), '{}');
+    const lines = execFileSync('bash', ['-c', probe], { encoding: 'utf8', env: { ...process.env, STATE: state } }).trim().split('\n');
+    rmSync(state, { recursive: true, force: true });
+    expect(lines).toEqual(['status', '--ovsdb --ovs-datapath', 'system netdev', '--watch', '3f2a8c71-5b0e-4d2a-9c3e-7a1b2c3d4e5f', 'Ready Removed']);
   });
 
   it('the man page has the sections a man page has and groff reads it without warnings', () => {
