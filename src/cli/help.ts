@@ -10,7 +10,8 @@ export function optionValue(spec: OptionSpec): string {
 
 function optionWord(name: string, spec: OptionSpec): string {
   const value = optionValue(spec);
-  return `[--${name}${value ? ` ${value}` : ''}]`;
+  const word = `--${name}${value ? ` ${value}` : ''}`;
+  return spec.required ? word : `[${word}]`;
 }
 
 /** Words wrapped to WIDTH, continuation lines indented to `indent`. */
@@ -57,7 +58,7 @@ export function commandHelp(command: CommandSpec): string {
     const value = optionValue(spec);
     out.push(`  --${name}${value ? ` ${value}` : ''}`);
     const dflt = defaultOf(spec);
-    out.push(paragraph(`${spec.help}${dflt !== undefined ? ` Default: ${dflt}.` : ''}`, 6));
+    out.push(paragraph(`${spec.help}${spec.required ? ' Required.' : ''}${dflt !== undefined ? ` Default: ${dflt}.` : ''}`, 6));
   }
   out.push('  -h, --help', '      Show this help.');
   return out.join('\n');

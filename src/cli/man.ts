@@ -15,7 +15,8 @@ function synopsisRoff(command: CommandSpec): string {
   const parts = [`.B vifd ${command.name}`];
   for (const [name, spec] of Object.entries(command.options)) {
     const value = optionValue(spec);
-    parts.push(value ? `[\\fB\\-\\-${roff(name)}\\fR \\fI${roff(value)}\\fR]` : `[\\fB\\-\\-${roff(name)}\\fR]`);
+    const word = value ? `\\fB\\-\\-${roff(name)}\\fR \\fI${roff(value)}\\fR` : `\\fB\\-\\-${roff(name)}\\fR`;
+    parts.push(spec.required ? word : `[${word}]`);
   }
   if (command.positionals) parts.push(`\\fI${roff(command.positionals.name)}\\fR`);
   return parts.join('\n');
@@ -49,7 +50,7 @@ export function manPage(version: string, date = new Date().toISOString().slice(0
       const value = optionValue(spec);
       out.push('.TP', `\\fB\\-\\-${roff(name)}\\fR${value ? ` \\fI${roff(value)}\\fR` : ''}`);
       const dflt = spec.defaultText ?? (typeof spec.default === 'string' ? spec.default : undefined);
-      out.push(roff(`${spec.help}${dflt !== undefined ? ` Default: ${dflt}.` : ''}`));
+      out.push(roff(`${spec.help}${spec.required ? ' Required.' : ''}${dflt !== undefined ? ` Default: ${dflt}.` : ''}`));
     }
     out.push('.TP', '\\fB\\-h\\fR, \\fB\\-\\-help\\fR', 'Print this command\'s options.');
   }

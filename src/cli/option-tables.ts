@@ -22,6 +22,8 @@ export interface OptionSpec {
   /** Shown instead of `default` when the default is computed (e.g. from another option). */
   readonly defaultText?: string;
   readonly choices?: readonly string[];
+  /** The command refuses to run without it (shown without brackets). */
+  readonly required?: boolean;
   readonly complete?: Completion;
   /** Options that belong together are shown as one group in usage text. */
   readonly group?: string;
@@ -190,7 +192,7 @@ export const WAIT = defineCommand({
     'Exits 0 when every port reached the target, 1 on timeout or when a port is Failed, Conflict or Invalid at that generation (each port\'s last phase and message printed), 2 on bad usage.',
   ],
   options: {
-    for: { type: 'string', value: 'PHASE', help: 'What to wait for (required).', choices: ['Ready', 'Removed'] },
+    for: { type: 'string', value: 'PHASE', help: 'What to wait for.', choices: ['Ready', 'Removed'], required: true },
     timeout: { type: 'string', value: 'S', default: '300', help: 'Give up after this many seconds.', complete: 'none' },
     'state-dir': { type: 'string', value: 'DIR', default: DEFAULT_STATE_DIR, help: 'Whose API socket (<state-dir>/vifd.sock) to ask.', complete: 'dir' },
     api: { type: 'string', value: 'ADDRESS', help: "A running vifd's API: unix:PATH or tcp:HOST:PORT.", complete: 'none', group: 'api' },

@@ -34,6 +34,7 @@ export function parseCommand<const T extends OptionTable>(command: CommandSpec<T
   const { values, positionals } = parsed;
   for (const [name, spec] of Object.entries(command.options)) {
     const value = (values as Record<string, unknown>)[name];
+    if (spec.required && value === undefined) throw new UsageError(`${command.name} needs --${name}`, command.name);
     if (spec.choices && typeof value === 'string' && !spec.choices.includes(value)) {
       throw new UsageError(`--${name} is one of ${spec.choices.join(', ')} (not ${value})`, command.name);
     }

@@ -10,7 +10,7 @@ import { bashCompletion } from '../../src/cli/completion.js';
 import { commandHelp, synopsis, usage } from '../../src/cli/help.js';
 import { main } from '../../src/cli/main.js';
 import { manPage } from '../../src/cli/man.js';
-import { COMMANDS, PLAN, RUN, type CommandSpec } from '../../src/cli/option-tables.js';
+import { COMMANDS, PLAN, RUN, WAIT, type CommandSpec } from '../../src/cli/option-tables.js';
 import { HelpRequest, parseCommand, UsageError } from '../../src/cli/options.js';
 import { version } from '../../src/cli/version.js';
 
@@ -79,6 +79,12 @@ describe('option tables', () => {
     expect(usage()).toContain('--ovs-datapath system|netdev');
     expect(synopsis(PLAN)).toContain('[--json]');
     expect(synopsis(RUN)).toContain('[--api-token-file FILE]');
+  });
+
+  it('a required option is required, and shown without brackets', () => {
+    expect(() => parseCommand(WAIT, ['3f2a8c71-5b0e-4d2a-9c3e-7a1b2c3d4e5f'])).toThrow(/wait needs --for/);
+    expect(synopsis(WAIT)).toMatch(/ --for Ready\|Removed /);
+    expect(synopsis(WAIT)).toContain('[--timeout S]');
   });
 
   it('rejects a value outside an option\'s choices, and arguments a command does not take', () => {
