@@ -36,6 +36,8 @@ export interface BindingStatus {
   association?: AssociationView;
   /** The desired generation this status describes (see DesiredBinding.generation). */
   observedGeneration?: number;
+  /** The kind of document the binding came from (PortBinding, PortBindingList, NeutronPort). */
+  documentKind?: string;
 }
 
 export function observedDevice(link: ObservedLink): ObservedDevice {
@@ -86,6 +88,7 @@ export function buildStatus(input: StatusInput): BindingStatus {
   if (invalid) status.problems = invalid.problems;
   const generation = binding?.generation ?? desired.invalidOnly.get(port)?.generation;
   if (generation !== undefined) status.observedGeneration = generation;
+  if (binding) status.documentKind = binding.documentKind;
   if (binding && binding.shadowed.length > 0) status.conflicts = binding.shadowed;
   if (input.association) status.association = input.association;
   return status;
