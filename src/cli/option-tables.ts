@@ -130,7 +130,7 @@ export const RUN = defineCommand({
     'SIGTERM or SIGINT finish the round in flight, record status and exit 0; nothing is torn down. Under systemd (Type=notify) it reports READY=1 after the first round, STATUS= with the binding counts, STOPPING=1, and WATCHDOG=1 while its reconcile loop makes progress.',
   ],
   options: {
-    'desired-dir': { type: 'string', value: 'DIR', default: DEFAULT_DESIRED_DIR, help: 'Directory of binding documents (*.json), watched for changes.', complete: 'dir' },
+    'desired-dir': { type: 'string', value: 'DIR', default: DEFAULT_DESIRED_DIR, help: 'Directory of binding documents (*.json: PortBinding, PortBindingList or NeutronPort), watched for changes.', complete: 'dir' },
     'state-dir': { type: 'string', value: 'DIR', default: DEFAULT_STATE_DIR, help: 'Status files, intent journal, lock and API socket.', complete: 'dir' },
     netns: NETNS,
     'resync-seconds': { type: 'string', value: 'N', default: '60', help: 'Interval of the full resync (the safety net behind events).', complete: 'none' },
@@ -145,7 +145,7 @@ export const VALIDATE = defineCommand({
   summary: 'check binding documents; change nothing',
   description: ['Exits 0 when every file is a valid document, 1 if any is not; each problem is printed with its JSON path and reason.'],
   options: {},
-  positionals: { name: 'FILE...', min: 1, help: 'binding documents (PortBinding or PortBindingList)', complete: 'file' },
+  positionals: { name: 'FILE...', min: 1, help: 'binding documents (PortBinding, PortBindingList or NeutronPort)', complete: 'file' },
 });
 
 export const PLAN = defineCommand({
