@@ -5,16 +5,20 @@
 // fresh VM attaching makes it Ready again; a vifd restart under a running VM
 // changes nothing.
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNetns, deleteNetns, ipIn, linksIn, uniqueNetnsName } from '../helpers/netns.js';
 import { bridgeBinding, makeDirs, portUuid, readStatuses, removeDirs, VifdProcess, waitFor, writeBinding, type StatusJson, type VifdDirs } from '../helpers/vifd-process.js';
+import { startOvs, stopOvs, vsctl, type PrivateOvs } from '../helpers/ovs.js';
 import { leaseOf, startDhcp, startVm, stopProcess, type Dhcp, type Vm } from '../helpers/vm.js';
 
 const netns = uniqueNetnsName('hyperv');
 let dirs: VifdDirs;
 let vifd: VifdProcess | undefined;
 let dhcp: Dhcp | undefined;
+let ovsDhcp: Dhcp | undefined;
+let ovs: PrivateOvs | undefined;
 const vms: Vm[] = [];
 const BRIDGE = 'brvm';
 const tapOf = (n: number) => `tap${portUuid(n)}`.slice(0, 14);
@@ -41,7 +45,9 @@ beforeAll(() => {
 afterAll(async () => {
   for (const vm of vms) await stopProcess(vm);
   await stopProcess(dhcp);
+  await stopProcess(ovsDhcp);
   await vifd?.stop('SIGKILL');
+  stopOvs(ovs);
   deleteNetns(netns);
   removeDirs(dirs);
 });
@@ -96,4 +102,36 @@ describe('QEMU on a vifd bridge port', () => {
     await waitFor(() => status(1)?.phase === 'Ready' && status(1)?.attached === true, 30_000, 'Ready again once attached');
     console.log(`tap deleted -> Detached in ${tookMs} ms`);
   }, 120_000);
+
+  it('plain and hybrid OVS ports (userspace datapath): VMs get DHCP; a recreated plain OVS tap carries traffic again for a fresh VM', async () => {
+    ovs = startOvs(netns);
+    // An operator's OVS bridge with the DHCP server on its internal port.
+    vsctl(ovs, 'add-br', 'br-vm', '--', 'set', 'bridge', 'br-vm', 'datapath_type=netdev');
+    await waitFor(() => linksIn(netns).has('br-vm'), 10_000, 'br-vm internal port');
+    ipIn(netns, 'addr', 'add', '10.78.0.1/24', 'dev', 'br-vm');
+    ipIn(netns, 'link', 'set', 'br-vm', 'up');
+    ovsDhcp = startDhcp(netns, dirs.root, 'br-vm', ['10.78.0.10', '10.78.0.200']);
+    await vifd?.stop('SIGTERM');
+    vifd = VifdProcess.run(dirs, netns, ['--ovsdb', ovs.address]);
+    const ovsDoc = (n: number, hybrid: boolean) => ({ ...bridgeBinding(n, 'x'), vif: { type: 'ovs', bridge: 'br-vm', ...(hybrid ? { hybrid: true } : {}), datapathType: 'netdev', profile: {} } });
+    writeBinding(dirs, 'o2.json', ovsDoc(2, false));
+    writeBinding(dirs, 'o3.json', ovsDoc(3, true));
+    await waitFor(() => status(2)?.phase === 'Ready' && status(3)?.phase === 'Ready', 20_000, 'OVS bindings Ready');
+    await bootOn(2, 'vm-ovs-plain');
+    await bootOn(3, 'vm-ovs-hybrid');
+    await waitFor(() => leaseOf(ovsDhcp!, mac(2)) !== undefined, 90_000, 'DHCP lease, plain OVS');
+    await waitFor(() => leaseOf(ovsDhcp!, mac(3)) !== undefined, 90_000, 'DHCP lease, hybrid OVS');
+    await waitFor(() => status(2)?.attached === true && status(3)?.attached === true, 10_000, 'attached');
+    // The plain tap deleted under its VM: Detached; a fresh VM on the recreated tap gets DHCP again.
+    const plainVm = vms.find((v) => v.logFile.endsWith('qemu-vm-ovs-plain.log'))!;
+    ipIn(netns, 'link', 'del', tapOf(2));
+    await waitFor(() => status(2)?.phase === 'Detached', 5000, 'Detached');
+    await stopProcess(plainVm);
+    const acks = () => fs.readFileSync(ovsDhcp!.logFile, 'utf8').match(new RegExp(`DHCPACK\\(br-vm\\) \\S+ ${mac(2)}`, 'gu'))?.length ?? 0;
+    const acksBefore = acks();
+    expect(acksBefore).toBeGreaterThan(0);
+    await bootOn(2, 'vm-ovs-plain-again');
+    await waitFor(() => status(2)?.phase === 'Ready', 30_000, 'Ready once the fresh VM attached');
+    await waitFor(() => acks() > acksBefore, 90_000, 'a new lease through the recreated plain OVS tap');
+  }, 300_000);
 });
