@@ -1,12 +1,16 @@
 #!/bin/sh
-# Builds the native helpers: vifd-netlink (used by src/host/portprofile/qbh.ts)
-# and vifd-guard (every host command runs under it, src/host/run.ts).
-# Needs a C compiler (cc/gcc) and the kernel uapi headers (Debian: linux-libc-dev).
+# Builds the tiny native helpers:
+#   vifd-netlink  raw netlink requests (src/host/portprofile/qbh.ts); needs the
+#                 kernel uapi headers (Debian: linux-libc-dev)
+#   vifd-notify   sd_notify datagrams to systemd (src/host/sd-notify.ts)
+#   vifd-guard    runs every host command with a parent-death signal, so no
+#                 helper outlives vifd (src/host/run.ts)
+# Needs a C compiler (cc/gcc).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$here/build"
-for tool in vifd-netlink vifd-guard; do
-  ${CC:-cc} -O2 -Wall -Wextra -Werror -std=gnu11 -o "$here/build/$tool.tmp" "$here/$tool.c"
-  mv "$here/build/$tool.tmp" "$here/build/$tool"
-  echo "built $here/build/$tool"
+for helper in vifd-netlink vifd-notify vifd-guard; do
+  ${CC:-cc} -O2 -Wall -Wextra -Werror -std=gnu11 -o "$here/build/$helper.tmp" "$here/$helper.c"
+  mv "$here/build/$helper.tmp" "$here/build/$helper"
+  echo "built $here/build/$helper"
 done

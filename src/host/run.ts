@@ -9,7 +9,7 @@
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { execa, type Options } from 'execa';
 import { HostCommandError } from '../errors/host-errors.js';
-import { nativeToolPath } from './native-tools.js';
+import { nativeHelperPath } from './native-path.js';
 
 export interface RunResult {
   stdout: string;
@@ -46,7 +46,7 @@ function executable(path: string): boolean {
 /** How children are tied to vifd's life (decided once per process). */
 export function childGuard(): ChildGuard {
   if (guard) return guard;
-  const path = nativeToolPath('vifd-guard', 'VIFD_GUARD');
+  const path = nativeHelperPath('vifd-guard', 'VIFD_GUARD');
   if (executable(path)) guard = { kind: 'guard', path };
   else {
     const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find(executable);

@@ -27,6 +27,11 @@ export interface OvsPlanInput {
   ovs: OvsSnapshot | undefined;
   /** What to say when `ovs` is missing (e.g. OVSDB is not answering). */
   ovsProblem?: string;
+  /** Devices this round creates (anew). An OVS port on such a device is
+   * removed first and added again in a later round: ovs-vswitchd keeps the
+   * old device open otherwise (the userspace datapath never sees the new
+   * one), so a recreated tap would carry no traffic. */
+  recreating?: ReadonlySet<string>;
   defaultDatapathType?: 'system' | 'netdev';
   /** Keys whose kernel devices are in Conflict or blocked: no OVS work for
    * them (the device by the port's name may be someone else's). */
@@ -116,6 +121,12 @@ export function planOvs(input: OvsPlanInput): OvsRoundPlan {
       // won the name in the desired state): it is this port's to re-mark.
       if (owner === undefined) {
         return { state: 'conflict', message: `OVS interface ${wanted.name} already exists, held by something vifd does not own; vifd leaves it alone` };
+      }
+      if (input.recreating?.has(wanted.name)) {
+        // Its device is being recreated: remove the port now, add it back next round.
+        deletePortOf(port, wanted.name);
+        followUps.add(port);
+        return { state: 'changing' };
       }
       const current = iface.port ? snapshot.ports.get(iface.port) : undefined;
       if (current?.bridge !== wanted.bridge) {

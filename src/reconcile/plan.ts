@@ -44,7 +44,15 @@ export function planRound(keys: Iterable<WorkKey>, snapshot: HostSnapshot, conte
   // device) or blocked must not get that device plugged into OVS.
   // (A removal is never held: its OVS rows go whatever its kernel devices do.)
   const hold = new Set([...links.outcomes].filter(([key, o]) => !linkNameOfKey(key) && context.desired.bindings.has(key) && (o.state === 'conflict' || o.state === 'blocked')).map(([key]) => key));
-  const ovs = planOvs({ keys: keyList, desired: context.desired, ovs: snapshot.ovs, hold, ...(snapshot.ovsProblem ? { ovsProblem: snapshot.ovsProblem } : {}), ...(context.defaultDatapathType ? { defaultDatapathType: context.defaultDatapathType } : {}) });
+  const ovs = planOvs({
+    keys: keyList,
+    desired: context.desired,
+    ovs: snapshot.ovs,
+    hold,
+    recreating: new Set(createdNames(links.actions)),
+    ...(snapshot.ovsProblem ? { ovsProblem: snapshot.ovsProblem } : {}),
+    ...(context.defaultDatapathType ? { defaultDatapathType: context.defaultDatapathType } : {}),
+  });
   const outcomes = new Map(links.outcomes);
   for (const [key, outcome] of ovs.outcomes) outcomes.set(key, worse(outcomes.get(key), outcome));
   return {

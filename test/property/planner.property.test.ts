@@ -23,8 +23,7 @@ import { describeAction } from '../../src/reconcile/actions.js';
 import { ownerOf } from '../../src/reconcile/ownership.js';
 import { OVS_OWNER_KEY, OVS_PORT_KEY } from '../../src/reconcile/plan-ovs.js';
 import { describeOvsChanges } from '../../src/reconcile/actions.js';
-import { planRound } from '../../src/reconcile/plan.js';
-import { allKeys } from '../../src/reconcile/plan.js';
+import { allKeys, createdNames, planRound } from '../../src/reconcile/plan.js';
 import { caseArb, hostOf, permute, storeOf, type Case } from './cases.js';
 import { contextOf, keysNow, runRound, type Driver, type RoundRun } from '../support/rounds.js';
 
@@ -110,12 +109,29 @@ async function check(c: Case): Promise<void> {
   expect(changedForeign(foreign, foreignState(d, r.after)), 'foreign devices unchanged').toEqual([]);
   expect(foreignInOvs(d, r.after), 'no foreign device made an OVS port of vifd').toEqual([]);
   // One round converges: a fresh look at everything finds nothing to do.
-  expect(work(d, r.after, allKeys(r.after, contextOf(d))), 'one round converges').toEqual([]);
+  // The stated exception: a device recreated under an existing OVS port has
+  // that port removed in its round and added back in the next (ovs-vswitchd
+  // keeps the old device open otherwise): exactly that, and then nothing.
+  let converged = r.after;
+  const again = planRound(allKeys(r.after, contextOf(d)), r.after, contextOf(d));
+  if (again.linkActions.length > 0 || again.ovsChanges) {
+    const recreated = new Set(createdNames(r.plan.linkActions).filter((n) => r.before.ovs?.interfaces.has(n)));
+    const c2 = again.ovsChanges ?? {};
+    const onlyReAdds = again.linkActions.length === 0 && (c2.addPorts ?? []).length > 0 && (c2.addPorts ?? []).every((p) => recreated.has(p.name)) &&
+      !(c2.deletePorts?.length || c2.deleteBridges?.length || c2.updateIfaceExternalIds?.length || c2.ensureBridges?.length);
+    expect(onlyReAdds ? [] : work(d, r.after, allKeys(r.after, contextOf(d))), 'one round converges (but for ports re-added over recreated devices)').toEqual([]);
+    const r2 = await runRound(d, await keysNow(d));
+    expect(failuresOf(r2), 'no emitted line fails (re-add round)').toEqual([]);
+    converged = r2.after;
+  }
+  expect(work(d, converged, allKeys(converged, contextOf(d))), 'converged plans nothing').toEqual([]);
+  expect(foreignInOvs(d, converged), 'no foreign device made an OVS port of vifd').toEqual([]);
 
   // Another key order, same end state.
-  const t = await runRound(twin, permute(await keysNow(twin), c.order));
+  let t = await runRound(twin, permute(await keysNow(twin), c.order));
   expect(failuresOf(t), 'no emitted line fails (permuted keys)').toEqual([]);
-  expect(normalized(t.after), 'key order does not matter').toBe(normalized(r.after));
+  if (converged !== r.after) t = await runRound(twin, permute(await keysNow(twin), c.order));
+  expect(normalized(t.after), 'key order does not matter').toBe(normalized(converged));
 
   // Rounds are event-driven: any subset of the keys is a round. It may leave
   // work for later rounds, but no line fails and nothing foreign changes.

@@ -73,6 +73,10 @@ describe('issue 17 planner defects', () => {
     const r = await runRound(d, await keysNow(d));
     expect([...r.applied.failures.values()].flat().map((e) => e.message)).toEqual([]);
     expect(d.host.kernel.links.get(qvo)).toMatchObject({ kind: 'veth', link: defaultDeviceName('qvb', P0) });
+    // The OVS port on the recreated qvo is added back in the next round (main's rule for recreated devices).
+    const readd = await runRound(d, await keysNow(d));
+    expect([...readd.applied.failures.values()].flat().map((e) => e.message)).toEqual([]);
+    expect(d.host.ovsdb.snapshot().interfaces.get(qvo)?.externalIds['vifd-port']).toBe(P0);
     const check = await runRound(d, await keysNow(d));
     expect(check.plan.linkActions).toEqual([]);
     expect(check.plan.outcomes.get(P0)?.state).toBe('converged');

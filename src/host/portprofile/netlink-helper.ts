@@ -2,7 +2,7 @@
 // bytes out. The helper has no protocol logic; see native/vifd-netlink.c.
 import { constants as osConstants } from 'node:os';
 import { execaGuarded, spawnFailure } from '../run.js';
-import { nativeToolPath } from '../native-tools.js';
+import { nativeHelperPath } from '../native-path.js';
 import { NetlinkHelperError } from './errors.js';
 import { type NlMsg, parseMessages } from './netlink.js';
 
@@ -26,7 +26,7 @@ export const execaRunner: HelperRunner = async (file, args, input) => {
 
 /** $VIFD_NETLINK_HELPER, else native/build/vifd-netlink in the nearest enclosing project dir. */
 export function defaultHelperPath(): string {
-  return nativeToolPath('vifd-netlink', 'VIFD_NETLINK_HELPER');
+  return nativeHelperPath('vifd-netlink', 'VIFD_NETLINK_HELPER');
 }
 
 export interface SendOptions {
