@@ -42,3 +42,15 @@ export function cmdline(pid: number): string {
     return '';
   }
 }
+
+/** Process state letter (R, S, D, Z, ...) and whether SIGKILL is pending on it. */
+export function stateOf(pid: number): { state: string; killPending: boolean } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const state = /^State:\s+(\S)/mu.exec(status)?.[1] ?? '?';
+    const pending = [...status.matchAll(/^(?:SigPnd|ShdPnd):\s+([0-9a-f]+)/gmu)].some((m) => (BigInt(`0x${m[1]}`) & 0x100n) !== 0n);
+    return { state, killPending: pending };
+  } catch {
+    return undefined;
+  }
+}

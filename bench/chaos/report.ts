@@ -59,7 +59,7 @@ export function formatTable(records: readonly FaultRecord[], t: Totals): string 
     '',
     `seed ${t.seed}, kinds ${t.kinds.join(', ')}, ${t.bindings} bindings at the end, ${t.faults} faults (sequence ${t.fingerprint})`,
     `vifd SIGKILLs survived: ${t.kills} (restarts ${t.restarts}); devices recreated by a restart over a converged host: ${t.recreated}`,
-    `helper processes at those kills: ${t.helpersAtKills}, alive 2 s after vifd died: ${t.strayHelpers}`,
+    `helper processes at those kills: ${t.helpersAtKills}, still alive after vifd died (2 s; 10 s for one inside a syscall with its SIGKILL pending): ${t.strayHelpers}`,
     `unrepaired: ${records.filter((r) => r.ms === undefined).length}  leaked devices/ports: ${t.leaks}  duplicate OVS ports: ${t.duplicates}  foreign changes: ${t.foreignChanges}  stray state temp files: ${t.strayTemps}`,
   ];
   return lines.join('\n');

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, closeSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { alive, cmdline, descendants } from './procs.js';
+import { alive, cmdline, descendants, stateOf } from './procs.js';
 
 export function repoRoot(from: string = import.meta.dirname): string {
   let dir = resolve(from);
@@ -21,7 +21,7 @@ export class VifdChild {
   kills = 0;
   /** Exits the harness did not cause (crashes): must stay 0. */
   unexpectedExits: string[] = [];
-  /** Helper processes found alive 2 s after vifd was SIGKILLed: must stay empty. */
+  /** Helper processes alive after vifd was SIGKILLed (2 s without a pending SIGKILL, else 10 s): must stay empty. */
   strayHelpers: string[] = [];
   /** Helper processes seen when vifd was killed (each checked afterwards). */
   helpersAtKill = 0;
@@ -88,15 +88,21 @@ export class VifdChild {
     this.kills++;
     await this.exit;
     this.helpersAtKill += helpers.length;
-    // Every helper (ip monitor, a batch in flight, vdptool, the netlink helper) dies with vifd.
-    const deadline = Date.now() + 2000;
+    // Every helper (ip monitor, a batch in flight, vdptool, the netlink helper)
+    // dies with vifd. One inside a syscall that holds it (state D, e.g. a
+    // netlink request waiting for the RTNL lock) dies when the syscall ends:
+    // its SIGKILL is pending. Those get 10 s; a helper alive without a
+    // pending SIGKILL after 2 s is a stray.
+    const deadline = Date.now() + 10_000;
     let left = helpers.filter((h) => alive(h.pid));
     while (left.length > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
       left = left.filter((h) => alive(h.pid));
+      if (Date.now() > deadline - 8000 && left.every((h) => !stateOf(h.pid)?.killPending)) break;
     }
     for (const h of left) {
-      this.strayHelpers.push(`${h.pid} ${h.cmd}`);
+      const st = stateOf(h.pid);
+      this.strayHelpers.push(`${h.pid} ${h.cmd} (state ${st?.state ?? '?'}${st?.killPending ? ', SIGKILL pending' : ', no signal pending'})`);
       try {
         process.kill(h.pid, 'SIGKILL'); // do not let it linger past the run
       } catch {
