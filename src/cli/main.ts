@@ -7,10 +7,11 @@ export const USAGE = `usage:
   vifd run      --desired-dir DIR --state-dir DIR [--netns NAME] [--resync-seconds N]
                 [--api unix:PATH | --api tcp:127.0.0.1:PORT --api-token-file FILE]   (default unix:<state-dir>/vifd.sock)
                 [--etcd URL[,URL...] [--etcd-prefix P] [--hostname NAME] [--etcd-lease-seconds N] [--etcd-initial-timeout-seconds N]]
+                [--etcd-cacert F] [--etcd-cert F --etcd-key F] [--etcd-user NAME --etcd-password-file F]   (etcd TLS, auth)
   vifd validate FILE...
   vifd plan     --desired-dir DIR [--netns NAME] [--state-dir DIR]
   vifd status   [--state-dir DIR | --api unix:PATH|tcp:HOST:PORT [--api-token-file F]] [--json] [--watch]
-  vifd status   --etcd URL[,URL...] [--hostname NAME] [--json]   (no host: the fleet)
+  vifd status   --etcd URL[,URL...] [--hostname NAME] [--json] [etcd TLS/auth options]   (no host: the fleet)
   vifd schema   (prints the PortBinding JSON Schema)`;
 
 export async function main(argv: string[]): Promise<number> {

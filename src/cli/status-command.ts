@@ -5,6 +5,7 @@ import { DEFAULT_STATE_DIR, parse } from './args.js';
 import { apiClientFor, fetchStatuses } from './status-api.js';
 import { watchStatus } from './status-watch.js';
 import { etcdStatus, etcdSummaryLine } from './etcd-status.js';
+import { ETCD_CONNECTION_OPTIONS } from './etcd-args.js';
 
 export function statusTable(statuses: readonly BindingStatus[]): string {
   const rows = statuses.map((s) => [s.port, s.type ?? '-', s.phase, String(s.attempts), s.devices.map((d) => d.name).join(',') || '-', s.message]);
@@ -23,8 +24,9 @@ export async function statusCommand(argv: string[]): Promise<number> {
     api: { type: 'string' },
     'api-token-file': { type: 'string' },
     watch: { type: 'boolean', default: false },
+    ...ETCD_CONNECTION_OPTIONS,
   });
-  if (values.etcd !== undefined) return etcdStatus(values.etcd, values.hostname, values.json);
+  if (values.etcd !== undefined) return etcdStatus(values.etcd, values.hostname, values.json, values);
   // --api reads a running vifd; --watch follows it (default: its socket in the state dir).
   const client = values.api !== undefined || values.watch ? await apiClientFor(values.api ?? `unix:${values['state-dir']}/vifd.sock`, values['api-token-file']) : undefined;
   if (client && values.watch) {

@@ -19,7 +19,9 @@ describe('etcd codec', () => {
   });
   it('parses endpoints and prefixes', () => {
     expect(parseEndpoints('http://127.0.0.1:2379/, 10.0.0.2:2379')).toEqual(['http://127.0.0.1:2379', 'http://10.0.0.2:2379']);
-    expect(() => parseEndpoints('https://x:1')).toThrow(/only http/u);
+    expect(parseEndpoints('https://x:1')).toEqual(['https://x:1']);
+    expect(() => parseEndpoints('ftp://x:1')).toThrow(/only http/u);
+    expect(() => parseEndpoints('https://x:1,http://y:2')).toThrow(/mix/u);
     expect(() => parseEndpoints(' , ')).toThrow();
     expect(normalisePrefix('vifd/x')).toBe('/vifd/x/');
   });
