@@ -95,15 +95,24 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   await source.start();
   logger.info({ dir: o.desiredDir, documents: store.sourceIds().length, ms: Date.now() - started }, 'desired directory loaded');
   const etcd = o.etcd
-    ? await (await import('./sources/etcd/attach.js')).attachEtcd({
-        options: o.etcd,
-        store,
-        reconciler,
-        stateDir: o.stateDir,
-        logger,
-        aliveInfo: { netns: o.netns ?? null },
-        onStale: () => void statusStore.writeSummary({ ...reconciler.summary(), at: new Date().toISOString() }).catch(() => undefined),
-      })
+    ? await (await import('./sources/etcd/attach.js'))
+        .attachEtcd({
+          options: o.etcd,
+          store,
+          reconciler,
+          stateDir: o.stateDir,
+          logger,
+          aliveInfo: { netns: o.netns ?? null },
+          onStale: () => void statusStore.writeSummary({ ...reconciler.summary(), at: new Date().toISOString() }).catch(() => undefined),
+        })
+        .catch(async (error: unknown) => {
+          // etcd refused vifd (certificate, credentials, permission): stop cleanly, so the process exits with the error.
+          await source.stop();
+          await reconciler.stop();
+          await ovs?.stop();
+          await lock.release();
+          throw error;
+        })
     : undefined;
   await api.start();
   const monitor = new LinkMonitor(

@@ -43,7 +43,7 @@ export interface AttachDeps {
   reconciler: Reconciler;
   stateDir: string;
   logger: Logger;
-  /** Called when staleness flips (e.g. to rewrite summary.json). */
+  /** Called when staleness flips or a failure counter moves (to rewrite summary.json). */
   onStale?: (stale: boolean) => void;
   aliveInfo?: Record<string, unknown>;
 }
@@ -53,7 +53,15 @@ export async function attachEtcd(deps: AttachDeps): Promise<AttachedEtcd> {
   const { options, reconciler, logger } = deps;
   const prefix = options.prefix ?? bindingsPrefix(options.hostname);
   const log = logger.child({ etcd: options.endpoints.join(','), prefix });
-  const { client, tls } = createEtcdClient(options, log);
+  // Counters of failures (certificates, credentials) are published in summary.json when they move (at most every second).
+  let pending: NodeJS.Timeout | undefined;
+  const publishCounters = () => {
+    pending ??= setTimeout(() => {
+      pending = undefined;
+      deps.onStale?.(source.stale);
+    }, 1000).unref();
+  };
+  const { client, tls } = createEtcdClient(options, log, publishCounters);
   reconciler.holdRemovals(HOLD);
   const source = new EtcdSource({
     client,

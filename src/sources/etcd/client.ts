@@ -31,6 +31,8 @@ export interface EtcdAuthOptions {
 export interface EtcdClientOptions {
   tls?: TlsAgents | undefined;
   auth?: EtcdAuthOptions | undefined;
+  /** Called when a counter of `stats` moved (to publish it). */
+  onStats?: (() => void) | undefined;
 }
 
 /** Failures worth a metric: certificates, credentials, permissions. */
@@ -93,6 +95,11 @@ export class EtcdClient {
     private readonly options: EtcdClientOptions = {},
   ) {}
 
+  private count(stat: keyof EtcdClientStats): void {
+    this.stats[stat]++;
+    this.options.onStats?.();
+  }
+
   /** The endpoint calls go to first. */
   get endpoint(): string {
     return this.endpoints[this.current]!;
@@ -115,7 +122,7 @@ export class EtcdClient {
   /** An etcd error answer as a typed error (permission, credentials), else undefined. */
   classify(endpoint: string, what: string, text: string): Error | undefined {
     if (GATEWAY_CN.test(text)) {
-      this.stats.authFailures++;
+      this.count('authFailures');
       return new EtcdAuthError({
         endpoint,
         user: this.user,
@@ -123,15 +130,15 @@ export class EtcdClient {
       });
     }
     if (PERMISSION_DENIED.test(text)) {
-      this.stats.permissionDenied++;
+      this.count('permissionDenied');
       return new EtcdPermissionError({ endpoint, what, user: this.user });
     }
     if (AUTH_FAILED.test(text)) {
-      this.stats.authFailures++;
+      this.count('authFailures');
       return new EtcdAuthError({ endpoint, user: this.user, reason: `${errorText(text)}${this.options.auth ? ` (--etcd-password-file ${this.options.auth.passwordFile})` : ''}` });
     }
     if (TOKEN_INVALID.test(text) && !this.options.auth) {
-      this.stats.authFailures++;
+      this.count('authFailures');
       return new EtcdAuthError({ endpoint, reason: `${errorText(text)}: etcd has authentication enabled; give --etcd-user and --etcd-password-file` });
     }
     return undefined;
@@ -159,7 +166,7 @@ export class EtcdClient {
     try {
       password = readPasswordFile(passwordFile);
     } catch (cause) {
-      this.stats.authFailures++;
+      this.count('authFailures');
       throw new EtcdAuthError({ endpoint: this.endpoint, user, reason: `cannot read --etcd-password-file ${passwordFile}: ${(cause as Error).message}`, cause });
     }
     let res: { token?: string };
@@ -169,7 +176,7 @@ export class EtcdClient {
       if (error instanceof EtcdRequestError) {
         const typed = this.classify(error.endpoint, 'authenticate', error.body);
         if (typed) throw typed;
-        this.stats.authFailures++;
+        this.count('authFailures');
         throw new EtcdAuthError({ endpoint: error.endpoint, user, reason: errorText(error.body), cause: error });
       }
       throw error;
@@ -177,7 +184,7 @@ export class EtcdClient {
     if (!res.token) throw new EtcdAuthError({ endpoint: this.endpoint, user, reason: 'no token in the answer' });
     this.token = res.token;
     this.tokenRefreshAt = jwtRefreshAt(res.token) ?? Infinity;
-    this.stats.authentications++;
+    this.count('authentications');
     return res.token;
   }
 
@@ -203,7 +210,7 @@ export class EtcdClient {
 
   /** A failed handshake as a clear error naming the file involved. */
   tlsError(error: EtcdConnectionError): EtcdTlsHandshakeError {
-    this.stats.tlsHandshakeFailures++;
+    this.count('tlsHandshakeFailures');
     const files = this.options.tls?.files;
     const cause = error.cause as { message?: string; code?: string } | undefined;
     const message = cause?.message ?? error.message;
