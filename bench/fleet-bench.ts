@@ -16,7 +16,7 @@
 // Sizes go up until one does not fit (a timeout, or memory below a floor);
 // the last size that converged is reported as the largest that fits.
 //
-//   npm run bench:fleet -- [--sizes 10,25,50,100] [--bindings 100] [--timeout-s 600]
+//   npm run bench:fleet -- [--sizes 10,25,50,100] [--bindings 100] [--timeout-s 600] [--write-timeout-s 5]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { freemem, loadavg, tmpdir, totalmem } from 'node:os';
@@ -33,11 +33,14 @@ const { values } = parseArgs({
     sizes: { type: 'string', default: '10,25,50,100' },
     bindings: { type: 'string', default: '100' },
     'timeout-s': { type: 'string', default: '600' },
+    /** The controller's (this bench's) per-request etcd timeout, for the burst. */
+    'write-timeout-s': { type: 'string', default: '5' },
   },
 });
 const SIZES = values.sizes.split(',').map(Number);
 const B = Number(values.bindings);
 const TIMEOUT_MS = Number(values['timeout-s']) * 1000;
+const WRITE_TIMEOUT_MS = Number(values['write-timeout-s']) * 1000;
 const BIN = resolve(import.meta.dirname, '../../bin/vifd.js');
 const BRIDGES = 5;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -148,7 +151,7 @@ interface SizeResult {
 async function runSize(n: number): Promise<SizeResult> {
   cluster = await TestEtcdCluster.start(3);
   const urls = cluster.members.map((m) => m.url);
-  const client = new EtcdClient(urls);
+  const client = new EtcdClient(urls, WRITE_TIMEOUT_MS);
   for (let h = 0; h < n; h++) {
     const netns = uniqueNetnsName(`fb${h}`);
     hosts.push({ name: `sim-${h}-${netns}`, netns, root: mkdtempSync(join(tmpdir(), 'vifd-fleetbench-')), first: h % 3 });
@@ -248,7 +251,7 @@ async function runSize(n: number): Promise<SizeResult> {
   const times = [...resumedAt.values()].sort((a, b) => a - b);
   const relists = hosts.reduce((s, h) => s + (summary(h)?.['etcdRelists'] ?? 0), 0) - relistsBefore;
   // One new binding per host, written through the survivors, Ready via the resumed watches.
-  const survivors = new EtcdClient(urls.slice(1));
+  const survivors = new EtcdClient(urls.slice(1), WRITE_TIMEOUT_MS);
   const afterStart = performance.now();
   await Promise.all(hosts.map((sim, h) => survivors.put(`${bindingsPrefix(sim.name)}${port(h, B)}`, binding(h, B))));
   const afterMs = await waitUntil('new bindings Ready after the kill', 120_000, async () => {
