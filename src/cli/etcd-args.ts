@@ -6,25 +6,10 @@ import { validHostname } from '../sources/etcd/keys.js';
 import { readPasswordFile } from '../sources/etcd/client.js';
 import type { EtcdConnectionOptions } from '../sources/etcd/connect.js';
 import { loadTlsMaterial } from '../sources/etcd/tls.js';
-import { UsageError } from './args.js';
+import { ETCD_CONNECTION_OPTIONS } from './option-tables.js';
+import { UsageError } from './options.js';
 
-/** How to reach etcd: TLS files and credentials (`vifd run` and `vifd status`). */
-export const ETCD_CONNECTION_OPTIONS = {
-  'etcd-cacert': { type: 'string' },
-  'etcd-cert': { type: 'string' },
-  'etcd-key': { type: 'string' },
-  'etcd-user': { type: 'string' },
-  'etcd-password-file': { type: 'string' },
-} as const;
-
-export const ETCD_RUN_OPTIONS = {
-  etcd: { type: 'string' },
-  ...ETCD_CONNECTION_OPTIONS,
-  'etcd-prefix': { type: 'string' },
-  hostname: { type: 'string' },
-  'etcd-lease-seconds': { type: 'string', default: '10' },
-  'etcd-initial-timeout-seconds': { type: 'string', default: '10' },
-} as const;
+export { ETCD_CONNECTION_OPTIONS, ETCD_RUN_OPTIONS } from './option-tables.js';
 
 export interface EtcdConnectionValues {
   etcd?: string | undefined;

@@ -1,11 +1,13 @@
 // vifd status: the per-binding status a running (or stopped) vifd recorded.
 import { StatusStore } from '../state/status-store.js';
 import type { BindingStatus } from '../reconcile/status.js';
-import { DEFAULT_STATE_DIR, parse } from './args.js';
-import { apiClientFor, fetchStatuses } from './status-api.js';
+import { parseCommand } from './options.js';
+import { STATUS } from './option-tables.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { apiClientFor, fetchStatuses, type InvalidDocumentView } from './status-api.js';
 import { watchStatus } from './status-watch.js';
 import { etcdStatus, etcdSummaryLine } from './etcd-status.js';
-import { ETCD_CONNECTION_OPTIONS } from './etcd-args.js';
 
 export function statusTable(statuses: readonly BindingStatus[]): string {
   const rows = statuses.map((s) => [s.port, s.type ?? '-', s.phase, String(s.attempts), s.devices.map((d) => d.name).join(',') || '-', s.message]);
@@ -15,17 +17,18 @@ export function statusTable(statuses: readonly BindingStatus[]): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
+/** The invalid documents the running vifd last wrote to summary.json. */
+async function invalidDocumentsIn(stateDir: string): Promise<InvalidDocumentView[]> {
+  try {
+    const summary = JSON.parse(await readFile(join(stateDir, 'summary.json'), 'utf8')) as { invalidDocuments?: unknown };
+    return Array.isArray(summary.invalidDocuments) ? (summary.invalidDocuments as InvalidDocumentView[]) : [];
+  } catch {
+    return [];
+  }
+}
+
 export async function statusCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {
-    'state-dir': { type: 'string', default: DEFAULT_STATE_DIR },
-    json: { type: 'boolean', default: false },
-    etcd: { type: 'string' },
-    hostname: { type: 'string' },
-    api: { type: 'string' },
-    'api-token-file': { type: 'string' },
-    watch: { type: 'boolean', default: false },
-    ...ETCD_CONNECTION_OPTIONS,
-  });
+  const { values } = parseCommand(STATUS, argv);
   if (values.etcd !== undefined) return etcdStatus(values.etcd, values.hostname, values.json, values);
   // --api reads a running vifd; --watch follows it (default: its socket in the state dir).
   const client = values.api !== undefined || values.watch ? await apiClientFor(values.api ?? `unix:${values['state-dir']}/vifd.sock`, values['api-token-file']) : undefined;
@@ -34,7 +37,9 @@ export async function statusCommand(argv: string[]): Promise<number> {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
     return watchStatus(client, process.stdout, stop.signal);
   }
-  const { statuses, corrupt } = client ? { statuses: (await fetchStatuses(client).finally(() => client.destroy())).items, corrupt: [] } : await new StatusStore(values['state-dir']).readAll();
+  const fetched = client ? await fetchStatuses(client).finally(() => client.destroy()) : undefined;
+  const { statuses, corrupt } = fetched ? { statuses: fetched.items, corrupt: [] } : await new StatusStore(values['state-dir']).readAll();
+  const documents = fetched ? (fetched.invalidDocuments ?? []) : await invalidDocumentsIn(values['state-dir']);
   if (values.json) {
     process.stdout.write(JSON.stringify(statuses, null, 2) + '\n');
   } else {
@@ -42,6 +47,10 @@ export async function statusCommand(argv: string[]): Promise<number> {
     const byPhase = new Map<string, number>();
     for (const s of statuses) byPhase.set(s.phase, (byPhase.get(s.phase) ?? 0) + 1);
     process.stdout.write(`${statuses.length} binding(s): ${[...byPhase].map(([p, n]) => `${n} ${p}`).join(', ') || 'none'}\n`);
+    // Documents that name no port show up by their source (file name).
+    for (const d of documents) {
+      for (const p of d.problems) process.stdout.write(`invalid document ${d.source}: ${p.path}: ${p.message}\n`);
+    }
     const etcdLine = await etcdSummaryLine(values['state-dir']);
     if (etcdLine) process.stdout.write(etcdLine + '\n');
   }

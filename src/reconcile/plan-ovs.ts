@@ -25,6 +25,13 @@ export interface OvsPlanInput {
   desired: DesiredView;
   /** undefined: OVSDB is not reachable right now. */
   ovs: OvsSnapshot | undefined;
+  /** What to say when `ovs` is missing (e.g. OVSDB is not answering). */
+  ovsProblem?: string;
+  /** Devices this round creates (anew). An OVS port on such a device is
+   * removed first and added again in a later round: ovs-vswitchd keeps the
+   * old device open otherwise (the userspace datapath never sees the new
+   * one), so a recreated tap would carry no traffic. */
+  recreating?: ReadonlySet<string>;
   defaultDatapathType?: 'system' | 'netdev';
 }
 
@@ -77,7 +84,7 @@ export function planOvs(input: OvsPlanInput): OvsRoundPlan {
     const wanted = binding && !binding.conflict ? binding.spec.ovsPort : undefined;
     const involvesOvs = bridgeName !== undefined || wanted !== undefined || ownedByPort.has(key);
     if (!involvesOvs) return undefined;
-    if (!ovs) return { state: 'blocked', message: 'OVSDB is not reachable; waiting to reconnect' };
+    if (!ovs) return { state: 'blocked', message: input.ovsProblem ?? 'OVSDB is not reachable; waiting to reconnect' };
     if (bridgeName !== undefined) return planOwnedBridge(key, bridgeName);
     const before = keysInTransaction.has(key);
     for (const name of ownedByPort.get(key) ?? []) if (name !== wanted?.name) deletePortOf(key, name);
@@ -101,6 +108,12 @@ export function planOvs(input: OvsPlanInput): OvsRoundPlan {
       if (owner !== port && (owner === undefined || desired.bindings.has(owner))) {
         const by = owner === undefined ? 'something vifd does not own' : `vifd port ${owner}`;
         return { state: 'conflict', message: `OVS interface ${wanted.name} already exists, held by ${by}; vifd leaves it alone` };
+      }
+      if (input.recreating?.has(wanted.name)) {
+        // Its device is being recreated: remove the port now, add it back next round.
+        deletePortOf(port, wanted.name);
+        followUps.add(port);
+        return { state: 'changing' };
       }
       const current = iface.port ? snapshot.ports.get(iface.port) : undefined;
       if (current?.bridge !== wanted.bridge) {
