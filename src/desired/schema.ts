@@ -22,10 +22,20 @@ const mac = z
   .refine((s) => (parseInt(s.slice(0, 2), 16) & 1) === 0, 'must be a unicast MAC (multicast bit set)')
   .refine((s) => s !== '00:00:00:00:00:00', 'must not be all zeros');
 
+/** Options of the tap vifd creates (bridge and ovs bindings). */
+const tapOptions = {
+  /** 1 (default) .. 256; > 1 makes a multi_queue tap (libvirt <driver queues='N'/>). */
+  queues: z.number().int().min(1).max(256).optional(),
+  /** The tap's owner and group (uid, gid), for hypervisors that open it unprivileged. */
+  tapUser: z.number().int().min(0).max(4294967294).optional(),
+  tapGroup: z.number().int().min(0).max(4294967294).optional(),
+};
+
 export const BridgeVifSchema = z.strictObject({
   type: z.literal('bridge'),
   bridge: ifname,
   tap: ifname.optional(),
+  ...tapOptions,
 });
 
 export const OvsVifSchema = z.strictObject({
@@ -34,6 +44,7 @@ export const OvsVifSchema = z.strictObject({
   tap: ifname.optional(),
   hybrid: z.boolean().optional(),
   datapathType: z.enum(['system', 'netdev']).optional(),
+  ...tapOptions,
   profile: z.strictObject({
     interfaceId: uuid.optional(),
     profileId: z.string().min(1).max(255).optional(),

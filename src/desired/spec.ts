@@ -5,7 +5,7 @@ import type { PortBinding, QbgVif, QbhVif } from './schema.js';
 
 /** A kernel link that belongs to exactly one binding. */
 export type DesiredPortLink =
-  | { kind: 'tap'; name: string; mac: string; mtu?: number; master?: string }
+  | { kind: 'tap'; name: string; mac: string; mtu?: number; master?: string; /** > 1: multi_queue */ queues?: number; user?: number; group?: number }
   | { kind: 'bridge'; name: string; mtu?: number; /** per-port qbr: STP off, no ageing */ perPort: true }
   | { kind: 'veth'; name: string; peer: string; mtu?: number; master?: string }
   | { kind: 'macvtap'; name: string; lower: string; mode: string; mac: string; mtu?: number; /** up only once associated */ upWhenAssociated: true };
@@ -51,16 +51,25 @@ function ovsExternalIds(binding: PortBinding, interfaceId: string, profileId: st
   return ids;
 }
 
+function tapOptionsOf(vif: { queues?: number | undefined; tapUser?: number | undefined; tapGroup?: number | undefined }): { queues?: number; user?: number; group?: number } {
+  return {
+    ...(vif.queues !== undefined && vif.queues > 1 ? { queues: vif.queues } : {}),
+    ...(vif.tapUser !== undefined ? { user: vif.tapUser } : {}),
+    ...(vif.tapGroup !== undefined ? { group: vif.tapGroup } : {}),
+  };
+}
+
 export function resolveSpec(binding: PortBinding): BindingSpec {
   const { port, mac, mtu, vif } = binding;
   const m = mtu === undefined ? {} : { mtu };
+  const t = vif.type === 'bridge' || vif.type === 'ovs' ? tapOptionsOf(vif) : {};
   switch (vif.type) {
     case 'bridge': {
       const tap = vif.tap ?? defaultDeviceName('tap', port);
       return {
         port,
         binding,
-        links: [{ kind: 'tap', name: tap, mac: tapMacFor(mac), ...m, master: vif.bridge }],
+        links: [{ kind: 'tap', name: tap, mac: tapMacFor(mac), ...m, master: vif.bridge, ...t }],
         sharedBridge: vif.bridge,
         targetDev: tap,
         exclusiveNames: [tap],
@@ -75,7 +84,7 @@ export function resolveSpec(binding: PortBinding): BindingSpec {
         return {
           port,
           binding,
-          links: [{ kind: 'tap', name: tap, mac: tapMacFor(mac), ...m }],
+          links: [{ kind: 'tap', name: tap, mac: tapMacFor(mac), ...m, ...t }],
           ovsPort: { bridge: vif.bridge, name: tap, ...dp, externalIds },
           targetDev: tap,
           exclusiveNames: [tap],
@@ -91,7 +100,7 @@ export function resolveSpec(binding: PortBinding): BindingSpec {
         links: [
           { kind: 'bridge', name: qbr, perPort: true },
           { kind: 'veth', name: qvb, peer: qvo, ...m, master: qbr },
-          { kind: 'tap', name: tap, mac: tapMacFor(mac), ...m, master: qbr },
+          { kind: 'tap', name: tap, mac: tapMacFor(mac), ...m, master: qbr, ...t },
         ],
         ovsPort: { bridge: vif.bridge, name: qvo, ...dp, externalIds },
         targetDev: tap,

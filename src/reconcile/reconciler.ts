@@ -286,7 +286,7 @@ export class Reconciler {
     let verify = plan;
     let failures = new Map<WorkKey, Error[]>();
     if (planHasWork(plan)) {
-      this.noteRecreatedTaps(plan.linkActions, context);
+      this.noteRecreatedTaps(plan.linkActions, context, before);
       const creating = createdNames(plan.linkActions);
       if (creating.length > 0) {
         for (const name of creating) this.adoptable.add(name);
@@ -355,12 +355,18 @@ export class Reconciler {
   }
 
   /** A tap a hypervisor held is about to be created anew: its VM is cut off. */
-  private noteRecreatedTaps(actions: readonly LinkAction[], context: PlanContext): void {
+  private noteRecreatedTaps(actions: readonly LinkAction[], context: PlanContext, before: HostSnapshot): void {
     for (const action of actions) {
       if (action.op !== 'create-tap') continue;
       const spec = context.desired.bindings.get(action.key)?.spec;
       if (spec?.targetDev !== action.name) continue;
-      if (this.detached.recreating(action.key, action.name, 'the tap a hypervisor held was deleted behind vifd\'s back')) {
+      // Still there: replaced on purpose (a tap cannot change its multi_queue flag while it lives).
+      const replaced = before.links.links.has(action.name);
+      const why = replaced
+        ? `the change of queues needs a new tap (multi_queue cannot change on a live tap)`
+        : `the tap a hypervisor held was deleted behind vifd's back`;
+      if (replaced) this.deps.logger.warn({ port: action.key, tap: action.name, multiQueue: action.multiQueue === true }, 'recreating the tap for the new queue count: this disconnects a VM that holds it');
+      if (this.detached.recreating(action.key, action.name, why)) {
         this.deps.logger.warn({ port: action.key, tap: action.name }, 'recreating a tap a hypervisor held: the VM\'s NIC is detached until it is re-plugged');
       }
     }
