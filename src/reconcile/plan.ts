@@ -37,7 +37,8 @@ const SEVERITY: Record<KeyOutcome['state'], number> = { converged: 0, waiting: 0
 function worse(a: KeyOutcome | undefined, b: KeyOutcome | undefined): KeyOutcome {
   if (!a) return b ?? { state: 'converged' };
   if (!b) return a;
-  return SEVERITY[b.state] > SEVERITY[a.state] ? b : a;
+  if (SEVERITY[b.state] !== SEVERITY[a.state]) return SEVERITY[b.state] > SEVERITY[a.state] ? b : a;
+  return !a.message && b.message ? b : a; // equal: the one that says something (a kept bridge)
 }
 
 export function planRound(keys: Iterable<WorkKey>, snapshot: HostSnapshot, context: PlanContext): RoundPlan {

@@ -240,3 +240,14 @@ describe('Interface external_ids: merged, never taking a key from another client
     expect(plan.outcomes.get(P1)).toEqual({ state: 'converged' });
   });
 });
+
+describe('planRound keeps the OVS planner\'s note on a bridge key', () => {
+  it('the kept-bridge message survives the merge with the link planner\'s outcome', async () => {
+    const { planRound } = await import('../../src/reconcile/plan.js');
+    const { DEFAULT_OWNERSHIP } = await import('../../src/reconcile/ownership.js');
+    const ovs = snapshot({ bridges: [bridge('br-int', ['br-int'], { failMode: 'secure' })], ports: [port('br-int', 'br-int')], interfaces: [iface('br-int', { type: 'internal' })], system: { 'ovn-remote': 'unix:sb' } });
+    const plan = planRound([ovsBridgeKey('br-int')], { links: { links: new Map() }, ovs, takenAt: 0 }, { desired: desired(), ownership: DEFAULT_OWNERSHIP });
+    expect(plan.outcomes.get(ovsBridgeKey('br-int'))?.message).toMatch(/unused OVS bridge br-int kept: it is OVN's integration bridge/);
+    expect(plan.ovsChanges).toBeUndefined();
+  });
+});
