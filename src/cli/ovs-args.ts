@@ -1,15 +1,10 @@
 // --ovsdb / --ovs-datapath, shared by `run` and `plan`.
 import { existsSync } from 'node:fs';
-import { UsageError } from './args.js';
+import { DEFAULT_OVSDB } from './option-tables.js';
+import { UsageError } from './options.js';
 import { READY_WHEN_VALUES, type ReadyWhen } from '../desired/schema.js';
 
-export const DEFAULT_OVSDB = 'unix:/run/openvswitch/db.sock';
-
-export const OVS_OPTIONS = {
-  ovsdb: { type: 'string' },
-  'ovs-datapath': { type: 'string' },
-  'ready-when': { type: 'string' },
-} as const;
+export { DEFAULT_OVSDB, OVS_OPTIONS } from './option-tables.js';
 
 export interface OvsArgs {
   ovsdb?: string;

@@ -31,6 +31,11 @@ export interface OvsPlanInput {
   ovs: OvsSnapshot | undefined;
   /** What to say when `ovs` is missing (e.g. OVSDB is not answering). */
   ovsProblem?: string;
+  /** Devices this round creates (anew). An OVS port on such a device is
+   * removed first and added again in a later round: ovs-vswitchd keeps the
+   * old device open otherwise (the userspace datapath never sees the new
+   * one), so a recreated tap would carry no traffic. */
+  recreating?: ReadonlySet<string>;
   defaultDatapathType?: 'system' | 'netdev';
   /** The readiness gate of bindings that name none (--ready-when). */
   defaultReadyWhen?: ReadyWhen;
@@ -113,6 +118,12 @@ export function planOvs(input: OvsPlanInput): OvsRoundPlan {
       if (owner !== port && (owner === undefined || desired.bindings.has(owner))) {
         const by = owner === undefined ? 'something vifd does not own' : `vifd port ${owner}`;
         return { state: 'conflict', message: `OVS interface ${wanted.name} already exists, held by ${by}; vifd leaves it alone` };
+      }
+      if (input.recreating?.has(wanted.name)) {
+        // Its device is being recreated: remove the port now, add it back next round.
+        deletePortOf(port, wanted.name);
+        followUps.add(port);
+        return { state: 'changing' };
       }
       const current = iface.port ? snapshot.ports.get(iface.port) : undefined;
       if (current?.bridge !== wanted.bridge) {

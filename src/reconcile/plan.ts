@@ -44,7 +44,14 @@ function worse(a: KeyOutcome | undefined, b: KeyOutcome | undefined): KeyOutcome
 export function planRound(keys: Iterable<WorkKey>, snapshot: HostSnapshot, context: PlanContext): RoundPlan {
   const keyList = [...keys];
   const links = planLinks({ keys: keyList, links: snapshot.links, ...context });
-  const ovs = planOvs({ keys: keyList, desired: context.desired, ovs: snapshot.ovs, ...(snapshot.ovsProblem ? { ovsProblem: snapshot.ovsProblem } : {}), ...(context.defaultDatapathType ? { defaultDatapathType: context.defaultDatapathType } : {}), ...(context.defaultReadyWhen ? { defaultReadyWhen: context.defaultReadyWhen } : {}) });
+  const ovs = planOvs({
+    keys: keyList,
+    desired: context.desired,
+    ovs: snapshot.ovs,
+    recreating: new Set(createdNames(links.actions)),
+    ...(snapshot.ovsProblem ? { ovsProblem: snapshot.ovsProblem } : {}),
+    ...(context.defaultDatapathType ? { defaultDatapathType: context.defaultDatapathType } : {}),
+  });
   const outcomes = new Map(links.outcomes);
   for (const [key, outcome] of ovs.outcomes) outcomes.set(key, worse(outcomes.get(key), outcome));
   return {
