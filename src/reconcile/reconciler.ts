@@ -334,6 +334,7 @@ export class Reconciler {
         if (outcome.state === 'changing') results.set(key, 'retry');
         if (outcome.state === 'blocked') logger.warn({ key }, outcome.message ?? 'blocked');
         else if (outcome.state === 'converged' && outcome.message) this.noteOnce(key, outcome.message);
+        else this.notes.delete(key);
         continue;
       }
       if (acted) this.roundNote.acted.push(key);
