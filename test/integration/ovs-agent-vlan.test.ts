@@ -25,6 +25,15 @@ const status = (n: number) => readStatuses(dirs).get(portUuid(n));
 const ready = (n: number) => status(n)?.phase === 'Ready';
 const run = () => VifdProcess.run(dirs, netns, ['--ovsdb', ovs.address, '--resync-seconds', '1']);
 const vlanOf = (n: number) => ({ tag: vsctl(ovs, 'get', 'Port', tap(n), 'tag'), trunks: vsctl(ovs, 'get', 'Port', tap(n), 'trunks'), mode: vsctl(ovs, 'get', 'Port', tap(n), 'vlan_mode') });
+/** The database log's first record that holds the Port row named `name` (its insert). */
+function portInsert(name: string): Record<string, unknown> | undefined {
+  for (const line of readFileSync(join(ovs.dir, 'conf.db'), 'utf8').split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const record = JSON.parse(line) as { Port?: Record<string, Record<string, unknown> | null>; _comment?: string };
+    for (const row of Object.values(record.Port ?? {})) if (row?.name === name) return { ...row, _comment: record._comment };
+  }
+  return undefined;
+}
 const vifdTransactions = () => readFileSync(join(ovs.dir, 'conf.db'), 'utf8').split('"_comment":"vifd"').length - 1;
 
 beforeAll(() => {
@@ -48,6 +57,8 @@ describe('an ML2/OVS-style agent owns the VLAN of isolated ports', () => {
     vifd = run();
     await waitFor(() => portsOf(ovs, 'br-int').includes(tap(1)), WAIT, 'p1 port added');
     expect(vlanOf(1)).toEqual({ tag: '4095', trunks: '[4095]', mode: 'trunk' });
+    // The very transaction that created the row put it in VLAN 4095: never untagged on br-int.
+    expect(portInsert(tap(1))).toMatchObject({ _comment: 'vifd', tag: 4095, trunks: 4095, vlan_mode: 'trunk' });
     await waitFor(() => status(1)?.phase === 'Pending' && /out of VLAN 4095/.test(status(1)!.message), WAIT, 'p1 Pending on the agent');
     await new Promise((r) => setTimeout(r, 2000)); // resyncs do not change that
     expect(status(1)?.phase).toBe('Pending');
