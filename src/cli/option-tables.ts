@@ -65,6 +65,14 @@ export const OVS_OPTIONS = {
     choices: ['system', 'netdev'],
     group: 'ovs',
   },
+  'ready-when': {
+    type: 'string',
+    value: 'GATE',
+    help: 'Readiness gate of OVS bindings that name none (vif.readyWhen): plugged, ovn-installed (ovn-controller set external_ids:ovn-installed=true), ofport (a valid ofport; an isolated port out of VLAN 4095).',
+    choices: ['plugged', 'ovn-installed', 'ofport'],
+    defaultText: 'plugged',
+    group: 'ovs',
+  },
 } as const satisfies OptionTable;
 
 export const API_RUN_OPTIONS = {

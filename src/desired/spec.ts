@@ -1,7 +1,7 @@
 // A PortBinding resolved into the devices it needs on the host: names filled
 // in with their defaults, per-type defaults applied. Pure.
 import { defaultDeviceName, tapMacFor } from './names.js';
-import type { PortBinding, QbgVif, QbhVif } from './schema.js';
+import type { OvsVif, PortBinding, QbgVif, QbhVif, ReadyWhen } from './schema.js';
 
 /** A kernel link that belongs to exactly one binding. */
 export type DesiredPortLink =
@@ -17,6 +17,35 @@ export interface DesiredOvsPort {
   datapathType?: 'system' | 'netdev';
   /** Interface external_ids that OVS-based agents read. */
   externalIds: Record<string, string>;
+  /** The binding's readiness gate (undefined: the daemon's default). */
+  readyWhen?: ReadyWhen;
+  /** A new port is created in VLAN 4095 (tag, trunks [4095], vlan_mode trunk); an agent owns the VLAN. */
+  isolate?: true;
+  /** VLAN columns vifd owns (applied and repaired) for this port. */
+  vlan?: DesiredVlan;
+}
+
+/** Port tag/trunks/vlan_mode as vifd writes them for a `vlan` binding. */
+export interface DesiredVlan {
+  tag: number | null;
+  trunks: number[];
+  mode: 'access' | 'trunk' | 'native-tagged' | 'native-untagged';
+}
+
+export function desiredVlan(vlan: NonNullable<OvsVif['vlan']>): DesiredVlan {
+  return {
+    tag: vlan.tag ?? null,
+    trunks: [...new Set(vlan.trunks ?? [])].sort((a, b) => a - b),
+    mode: vlan.mode ?? (vlan.tag !== undefined ? 'access' : 'trunk'),
+  };
+}
+
+function ovsPortExtras(vif: OvsVif): Pick<DesiredOvsPort, 'readyWhen' | 'isolate' | 'vlan'> {
+  return {
+    ...(vif.readyWhen ? { readyWhen: vif.readyWhen } : {}),
+    ...(vif.isolate ? { isolate: true as const } : {}),
+    ...(vif.vlan ? { vlan: desiredVlan(vif.vlan) } : {}),
+  };
 }
 
 export type DesiredAssociation =
@@ -79,7 +108,7 @@ export function resolveSpec(binding: PortBinding): BindingSpec {
     case 'ovs': {
       const tap = vif.tap ?? defaultDeviceName('tap', port);
       const externalIds = ovsExternalIds(binding, vif.profile.interfaceId ?? port, vif.profile.profileId);
-      const dp = vif.datapathType === undefined ? {} : { datapathType: vif.datapathType };
+      const dp = { ...(vif.datapathType === undefined ? {} : { datapathType: vif.datapathType }), ...ovsPortExtras(vif) };
       if (!vif.hybrid) {
         return {
           port,

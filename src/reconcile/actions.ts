@@ -43,6 +43,7 @@ export function describeOvsChanges(c: OvsChanges | undefined): string[] {
     ...(c.updateIfaceExternalIds ?? []).map((u) => `update external_ids of ${u.name}`),
     ...(c.deletePorts ?? []).map((p) => `delete port ${p.name} from ${p.bridge}`),
     ...(c.deleteBridges ?? []).map((b) => `delete OVS bridge ${b}`),
+    ...(c.updatePortVlans ?? []).map((v) => `set VLAN of port ${v.name} (tag ${v.tag ?? '-'}, trunks [${v.trunks.join(',')}], vlan_mode ${v.vlanMode ?? '-'})`),
   ];
 }
 

@@ -49,7 +49,11 @@ describe('queues', () => {
   });
 
   it("libvirt gets <driver name='vhost' queues='N'/> only for N > 1", () => {
-    const xml = (vif: Record<string, unknown>) => libvirtInterfaceXml(resolveSpec(parseDocumentValue(doc(vif)).ok ? (parseDocumentValue(doc(vif)) as { bindings: never[] }).bindings[0]! : (undefined as never)));
+    const xml = (vif: Record<string, unknown>) => {
+      const r = parseDocumentValue(doc(vif));
+      if (!r.ok) throw new Error('invalid');
+      return libvirtInterfaceXml(resolveSpec(r.bindings[0]!));
+    };
     expect(xml({ queues: 8 })).toContain("<driver name='vhost' queues='8'/>");
     expect(xml({ queues: 1 })).not.toContain('<driver');
   });
