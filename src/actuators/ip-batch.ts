@@ -62,10 +62,12 @@ export function renderIpBatch(actions: readonly LinkAction[], ownership: Ownersh
         add([a.key], 'link', 'set', 'dev', a.name, 'alias', a.alias, 'addrgenmode', 'none', 'up');
         break;
       }
-      case 'create-tap':
+      case 'create-tap': {
+        const owner = [...(a.user === undefined ? [] : ['user', String(a.user)]), ...(a.group === undefined ? [] : ['group', String(a.group)])];
         creating(a.name);
-        add([a.key], 'tuntap', 'add', 'dev', a.name, 'mode', 'tap');
+        add([a.key], 'tuntap', 'add', 'dev', a.name, 'mode', 'tap', ...(a.multiQueue ? ['multi_queue'] : []), ...owner);
         break;
+      }
       case 'create-veth': {
         const mtu = a.mtu === undefined ? [] : ['mtu', String(a.mtu)];
         creating(a.name, a.peer);

@@ -22,6 +22,8 @@ import { renderIpBatch } from './ip-batch.js';
 
 export interface LinkBatchRunner {
   batch(lines: readonly string[]): Promise<LinkActionError[]>;
+  /** Root qdisc noqueue on these new taps (best effort). */
+  noQueue?(devices: readonly string[]): Promise<number>;
 }
 
 export interface ActuationResult {
@@ -56,10 +58,17 @@ export async function applyLinkActions(runner: LinkBatchRunner, actions: readonl
   const hasLater = lastCreate >= 0 && lastCreate < batch.lines.length - 1;
   const failedCreations = (errors: LinkActionError[], indexOf: (lineNumber: number) => number) =>
     new Set(errors.flatMap((e) => batch.createsOfLine[indexOf(e.lineNumber)] ?? []));
+  // New taps get a noqueue root qdisc (main's rule), only those vifd made.
+  const noQueue = async (notCreated: ReadonlySet<string>) => {
+    const created = actions.filter((a) => a.op === 'create-tap' && !notCreated.has(a.name) && !failures.has(a.key)).map((a) => a.name);
+    if (created.length > 0) await runner.noQueue?.(created);
+  };
   if (!hasLater) {
     const errors = await runner.batch(batch.lines);
     record(errors, (n) => n - 1);
-    return { failures, linesRun: batch.lines.length, batches: batch.lines.length > 0 ? 1 : 0, skipped: [], notCreated: [...failedCreations(errors, (n) => n - 1)] };
+    const notCreated = failedCreations(errors, (n) => n - 1);
+    await noQueue(notCreated);
+    return { failures, linesRun: batch.lines.length, batches: batch.lines.length > 0 ? 1 : 0, skipped: [], notCreated: [...notCreated] };
   }
   // Stage 1: what comes before the first creation (out of and into the
   // doomed group, the bulk delete) and the creations; stage 2 the rest (a
@@ -74,5 +83,6 @@ export async function applyLinkActions(runner: LinkBatchRunner, actions: readonl
   const skipped: string[] = [];
   for (const i of second) (batch.touchesOfLine[i]!.some((n) => notCreated.has(n)) ? skipped.push(batch.lines[i]!) : run.push(i));
   if (run.length > 0) record(await runner.batch(run.map((i) => batch.lines[i]!)), (n) => run[n - 1]!);
+  await noQueue(notCreated);
   return { failures, linesRun: first.length + run.length, batches: run.length > 0 ? 2 : 1, skipped, notCreated: [...notCreated] };
 }

@@ -134,4 +134,37 @@ describe('QEMU on a vifd bridge port', () => {
     await waitFor(() => status(2)?.phase === 'Ready', 30_000, 'Ready once the fresh VM attached');
     await waitFor(() => acks() > acksBefore, 90_000, 'a new lease through the recreated plain OVS tap');
   }, 300_000);
+
+  it('queues: 2 makes a multi_queue tap (noqueue qdisc, owner uid/gid) a 2-queue VM starts on; a change of queues under it says so', async () => {
+    writeBinding(dirs, 'q5.json', bridgeBinding(5, BRIDGE, { vif: { type: 'bridge', bridge: BRIDGE, queues: 2, tapUser: 1234, tapGroup: 4321 } }));
+    await waitFor(() => status(5)?.phase === 'Ready', 20_000, 'Ready');
+    const tap = linksIn(netns).get(tapOf(5))!;
+    expect(tap.linkinfo?.info_data?.['multi_queue']).toBe(true);
+    expect(status(5)?.libvirt).toContain("<driver name='vhost' queues='2'/>");
+    expect(ipIn(netns, 'link', 'show', tapOf(5))).toContain('qdisc noqueue');
+    expect(ipIn(netns, '-d', 'link', 'show', tapOf(5))).toMatch(/user 1234 group 4321/u);
+    const vm = startVm(netns, dirs.root, { tap: tapOf(5), mac: mac(5), name: 'vm-mq', queues: 2 });
+    vms.push(vm);
+    await waitFor(() => leaseOf(dhcp!, mac(5)) !== undefined, 90_000, 'DHCP lease for the 2-queue VM');
+    await waitFor(() => status(5)?.attached === true, 10_000, 'attached');
+    // One queue now: the tap must be made anew, which cuts the running VM off.
+    writeBinding(dirs, 'q5.json', bridgeBinding(5, BRIDGE));
+    await waitFor(() => status(5)?.phase === 'Detached', 10_000, 'Detached after the queues change');
+    expect(status(5)?.message).toMatch(/change of queues needs a new tap/u);
+    expect(linksIn(netns).get(tapOf(5))?.linkinfo?.info_data?.['multi_queue']).toBe(false);
+    expect(vifd!.logs.some((l) => l.includes('recreating the tap for the new queue count'))).toBe(true);
+    await stopProcess(vm);
+  }, 150_000);
+
+  it('queues outside 1..256, or on a macvtap binding, are Invalid and change nothing live', async () => {
+    const before = linksIn(netns).get(tapOf(1))!.ifindex;
+    writeBinding(dirs, 'b1.json', bridgeBinding(1, BRIDGE, { vif: { type: 'bridge', bridge: BRIDGE, queues: 257 } }));
+    await waitFor(() => status(1)?.phase === 'Invalid', 10_000, 'Invalid');
+    expect(status(1)?.problems?.[0]?.path).toBe('vif.queues');
+    expect(linksIn(netns).get(tapOf(1))!.ifindex).toBe(before);
+    const out = execFileSync('sh', ['-c', `printf '%s' '${JSON.stringify({ apiVersion: 'vifd/v1', kind: 'PortBinding', port: portUuid(6), mac: mac(6), vif: { type: '802.1qbh', device: 'x', profile: { profileId: 'p' }, queues: 2 } })}' > ${dirs.root}/mq.json; node ${process.cwd()}/bin/vifd.js validate ${dirs.root}/mq.json || true`], { encoding: 'utf8' });
+    expect(out).toMatch(/queues/u);
+    writeBinding(dirs, 'b1.json', bridgeBinding(1, BRIDGE));
+    await waitFor(() => status(1)?.phase === 'Ready', 10_000, 'Ready again');
+  });
 });
