@@ -226,9 +226,17 @@ export class TestEtcdCluster {
     return this.members.map((m) => m.url).join(',');
   }
 
-  /** etcdctl against every member (the client fails over). */
+  /** etcdctl against every member (the client fails over). Right after a
+   * member died the cluster may still be electing a leader: a few tries. */
   ctl(...args: string[]): string {
-    return execFileSync('etcdctl', ['--endpoints', this.urls, ...args], { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' } });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return execFileSync('etcdctl', ['--endpoints', this.urls, '--command-timeout=15s', ...args], { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      } catch (error) {
+        if (attempt >= 5) throw error;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+      }
+    }
   }
 
   put(key: string, value: unknown): void {
