@@ -2,6 +2,7 @@
 // type that works, foreign devices; random faults (seeded), each followed by
 // a bounded wait until the namespace matches the desired state again.
 import { createHash, randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -82,6 +83,15 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const root = mkdtempSync(join(tmpdir(), 'vifd-chaos-'));
   const dirs = { desired: join(root, 'desired'), state: join(root, 'state'), ovs: join(root, 'ovs'), log: join(root, 'vifd.log') };
   mkdirSync(dirs.desired);
+  // The state directory on a small tmpfs of its own: a fault fills it.
+  mkdirSync(dirs.state);
+  let stateTmpfs = false;
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m,mode=0700', 'vifd-chaos-state', dirs.state]);
+    stateTmpfs = true;
+  } catch {
+    // no mount (not root?): the state-full fault is skipped
+  }
   const topo: Topology = { vifdBridges: ['brq-chaos-a', 'brq-chaos-b', 'brq-chaos-c'], foreignBridge: 'brforeign', ovsBridge: 'br-chaos', uplink: 'uplnk0', tag };
   const failures: string[] = [];
   const records: FaultRecord[] = [];
@@ -94,6 +104,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     await vifd?.kill().catch(() => undefined);
     await ovs?.stop();
     await ns?.destroy();
+    if (stateTmpfs) {
+      try {
+        execFileSync('umount', ['-l', dirs.state]);
+      } catch {
+        // already gone
+      }
+    }
     if (!o.keep && ok) rmSync(root, { recursive: true, force: true });
   };
   cleanups.push(cleanup);
@@ -395,8 +412,80 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       const kind = rng.weighted([
         ['binding-add', n < o.bindings ? 3 : 1], ['binding-remove', n > o.bindings ? 3 : 1],
         ['binding-mtu', 2], ['binding-bridge', 2],
+        ['dir-replace', 0.5], ['state-full', stateTmpfs ? 0.5 : 0], ['foreign-race', 1],
       ] as const);
       switch (kind) {
+        case 'dir-replace': {
+          // The desired directory moved away and a new one with the same
+          // files put in its place (rm -rf; mkdir; cp): nothing is unplugged
+          // or recreated.
+          if (n === 0) return undefined;
+          const probe = live();
+          const old = `${dirs.desired}.old-${rng.int(0, 1e9)}`;
+          return {
+            kind, target: `${n} files`, probe,
+            apply: async () => {
+              const before = ifindexes(await ns!.links());
+              renameSync(dirs.desired, old);
+              mkdirSync(dirs.desired);
+              for (const f of readdirSync(old)) if (f.endsWith('.json')) writeFileSync(join(dirs.desired, f), readFileSync(join(old, f)));
+              rmSync(old, { recursive: true, force: true });
+              dirReplaceChecks.push(before);
+            },
+          };
+        }
+        case 'state-full': {
+          // The state disk fills up while a tap is deleted: the repair does
+          // not wait for the disk; then the space comes back.
+          const pool = live().filter((b) => b.spec.links.some((d) => d.kind === 'tap'));
+          if (pool.length === 0) return undefined;
+          const b = rng.pick(pool);
+          const tap = b.spec.links.find((d) => d.kind === 'tap')!.name;
+          const filler = join(dirs.state, '.chaos-fill');
+          return {
+            kind, target: tap, probe: [b],
+            apply: async () => {
+              try {
+                execFileSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=1M'], { stdio: 'ignore' });
+              } catch {
+                // ENOSPC: full, as intended
+              }
+              await ns!.ip('link', 'del', tap);
+              setTimeout(() => rmSync(filler, { force: true }), 1500).unref();
+            },
+          };
+        }
+        case 'foreign-race': {
+          // Someone creates a device with a binding's tap name the moment it
+          // is gone, racing vifd's recreate. Whoever wins, vifd must never mark
+          // or change the racer's device; the harness then removes its own
+          // device, and vifd plugs the binding again.
+          const pool = live().filter((b) => b.spec.links.some((d) => d.kind === 'tap'));
+          if (pool.length === 0) return undefined;
+          const b = rng.pick(pool);
+          const tap = b.spec.links.find((d) => d.kind === 'tap')!.name;
+          return {
+            kind, target: tap, probe: [b],
+            apply: async () => {
+              await ns!.ip('link', 'del', tap);
+              let won = false;
+              try {
+                await ns!.ip('tuntap', 'add', 'dev', tap, 'mode', 'tap');
+                won = true;
+              } catch {
+                // vifd was first
+              }
+              if (!won) return;
+              raceWins.count++;
+              await sleep(rng.int(20, 300));
+              const link = (await ns!.someLinks([tap])).get(tap);
+              if (link && (link.group === '4242' || link.ifalias !== undefined || link.master !== undefined || link.flags?.includes('UP'))) {
+                foreignChanges.add(`racer's ${tap} taken over: group ${link.group} alias ${link.ifalias ?? '-'} master ${link.master ?? '-'}`);
+              }
+              await ns!.ip('link', 'del', tap).catch(() => undefined);
+            },
+          };
+        }
         case 'binding-add': {
           const b = newBinding();
           return { kind, target: b.file, probe: [], apply: async () => writeBinding(b) };
@@ -433,6 +522,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       return out;
     };
     const recreatedOnRestart: string[] = [];
+    /** ifindexes before each dir-replace (checked once it has converged). */
+    const dirReplaceChecks: Array<Map<string, number>> = [];
+    const raceWins = { count: 0 };
 
     const runFault = async (fault: Fault, label = fault.kind): Promise<void> => {
       sequence.push(`${label}:${fault.target}`);
@@ -443,6 +535,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       const t = performance.now();
       const res = await awaitConvergence(t, fault.boundMs ?? boundMs, fault.probe);
       records.push({ kind: label, ms: res.ms, target: fault.target });
+      for (const before of dirReplaceChecks.splice(0)) {
+        const after = ifindexes(await ns!.links());
+        for (const [name, index] of before) if (after.has(name) && after.get(name) !== index) recreatedOnRestart.push(`${name} recreated by a directory replace`);
+      }
       if (o.verbose) log(`  @${wall} ${label} ${fault.target}: ${res.ms === undefined ? 'NOT REPAIRED ' + res.last.slice(0, 3).join('; ') : `${res.ms.toFixed(1)}ms`}${res.first && res.ms !== undefined && res.ms > 150 ? ` (was: ${res.first.slice(0, 3).join('; ')})` : ''}`);
       if (res.ms === undefined) await settle(label, fault.target, res.last);
     };
@@ -583,6 +679,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     if (end.leaks.length > 0) failures.push(`leaked: ${end.leaks.slice(0, 8).join('; ')}`);
     if (end.duplicates.length > 0) failures.push(`duplicates: ${end.duplicates.slice(0, 8).join('; ')}`);
 
+    if (records.some((r) => r.kind === 'foreign-race')) log(`foreign-race: the racer was first ${raceWins.count} time(s) of ${records.filter((r) => r.kind === 'foreign-race').length}; vifd never took its device over`);
     const fingerprint = createHash('sha256').update(sequence.join('\n')).digest('hex').slice(0, 16);
     const unrepaired = records.filter((r) => r.ms === undefined).length;
     const table = formatTable(records, {

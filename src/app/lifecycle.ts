@@ -24,13 +24,25 @@ export class Lifecycle {
     }
   }
 
-  /** Stops every started part, last first; a failing stop does not stop the others. */
-  async stopAll(): Promise<void> {
+  /** Stops every started part, last first; a failing stop does not stop the
+   * others, and none may hold the exit up for more than `boundMs` (it is
+   * logged, naming the part). */
+  async stopAll(boundMs = 15_000): Promise<void> {
     for (const part of this.parts.splice(0).reverse()) {
+      const started = Date.now();
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), boundMs);
+        timer.unref();
+      });
       try {
-        await part.stop();
+        const outcome = await Promise.race([Promise.resolve(part.stop()).then(() => 'stopped' as const), late]);
+        if (outcome === 'late') this.logger.error({ part: part.name, waitedMs: boundMs }, 'a part did not stop in time: going on without it');
+        else this.logger.debug({ part: part.name, ms: Date.now() - started }, 'stopped');
       } catch (error) {
         this.logger.error({ err: error, part: part.name }, 'stopping failed');
+      } finally {
+        clearTimeout(timer);
       }
     }
   }
