@@ -32,8 +32,9 @@ export interface WatchStart {
 }
 
 export const DEFAULT_RING_SIZE = 10_000;
-/** Changes older than this are dropped from the history (5 minutes). */
-export const DEFAULT_RING_MAX_AGE_MS = 5 * 60_000;
+/** Changes older than this are dropped from the history (2 minutes): a
+ * client away longer resumes with RESET + snapshot, which costs it little. */
+export const DEFAULT_RING_MAX_AGE_MS = 2 * 60_000;
 
 export interface WatchHubOptions {
   maxAgeMs?: number;
