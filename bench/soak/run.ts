@@ -58,6 +58,7 @@ export interface SoakResult {
   mismatches: string[];
   leaks: string[];
   freshHeap: number;
+  warmHeap: number;
   emptyHeap: number;
   logErrors: number;
   root: string;
@@ -65,8 +66,8 @@ export interface SoakResult {
 
 const MTUS = [1400, 1450, 1500] as const;
 const BRIDGES = ['brq-soak-a', 'brq-soak-b', 'brq-soak-c'];
-/** Heap after everything is removed may exceed a fresh start's by this much. */
-export const GIVE_BACK_MARGIN = { bytes: 3 * 1024 * 1024, ratio: 0.15 };
+/** Heap after everything is removed may exceed the warmed-up empty daemon's by this much. */
+export const GIVE_BACK_MARGIN = { bytes: 2 * 1024 * 1024, ratio: 0.1 };
 
 const mb = (bytes: number) => (bytes / (1024 * 1024)).toFixed(1);
 
@@ -94,6 +95,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     await waitFor(async () => (await api.request('GET', '/readyz').catch(() => undefined))?.status === 200, 20_000, 'vifd ready');
     await sleep(3000);
     const freshHeap = await heapAfterGc(api);
+    const freshSpaces = await heapSpaces(api);
     o.log(`soak: netns ${nsName}, seed ${o.seed}, ${o.bindings} bindings, ${o.minutes} min, ${o.changesPerSecond} changes/s, ${o.tapDeletesPerSecond} tap deletions/s; fresh start heap ${mb(freshHeap)} MB after GC; state ${root}`);
 
     // The model: slot i holds binding `slots[i]` or nothing; each add is a new port.
@@ -105,13 +107,38 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       renameSync(tmp, join(dirs.desired, b.file));
     };
     const fresh = (n: number, mtu: number, bridge: string): ChaosBinding => ({ ...makeBinding(topo, n, 'bridge', { mtu, bridge }), file: `soak-${n}.json` });
-    for (let i = 0; i < o.bindings; i++) {
-      const b = fresh(nextN++, rng.pick(MTUS), rng.pick(BRIDGES));
-      slots[i] = { binding: b };
-      write(b);
-    }
+    const plugAll = async (): Promise<void> => {
+      for (let i = 0; i < o.bindings; i++) {
+        const b = fresh(nextN++, rng.pick(MTUS), rng.pick(BRIDGES));
+        slots[i] = { binding: b };
+        write(b);
+      }
+      await waitFor(async () => (await readyCount(api)) >= o.bindings, 120_000, `${o.bindings} bindings Ready`);
+    };
     const present = () => slots.filter((s): s is Slot => s !== undefined);
-    await waitFor(async () => (await readyCount(api)) >= o.bindings, 120_000, `${o.bindings} bindings Ready`);
+    /** Removes every file, waits until vifd has unplugged them all and the
+     * watch history's age bound has passed; the heap after GC then. */
+    const unplugAll = async (what: string): Promise<{ heap: number; spaces: Map<string, number> }> => {
+      for (let i = 0; i < slots.length; i++) {
+        const slot = slots[i];
+        if (slot) unlinkSync(join(dirs.desired, slot.binding.file));
+        slots[i] = undefined;
+      }
+      await waitFor(async () => (await statusTotal(api)) === 0 && [...(await ns.links()).values()].every((l) => l.group !== VIFD_GROUP), 120_000, 'every binding unplugged');
+      await sleep(15_000);
+      const soon = await heapAfterGc(api);
+      const historyWait = DEFAULT_RING_MAX_AGE_MS + 20_000;
+      o.log(`${what}: all removed; heap ${mb(soon)} MB after GC 15 s later; waiting ${historyWait / 1000} s for the watch history's age bound`);
+      await sleep(historyWait);
+      return { heap: await heapAfterGc(api), spaces: await heapSpaces(api) };
+    };
+
+    // Warm-up: plug and unplug K bindings once, so the reference heap has
+    // vifd's code compiled too (a cold start has not run the planner yet).
+    await plugAll();
+    const warm = await unplugAll('warm-up');
+    o.log(`warm-up: heap ${mb(warm.heap)} MB after GC with nothing desired (fresh start ${mb(freshHeap)} MB)`);
+    await plugAll();
 
     const counts = { adds: 0, changes: 0, removes: 0, tapDeletes: 0 };
     const churnOnce = () => {
@@ -173,6 +200,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     }, 10);
 
     const rows: MinuteRow[] = [];
+    const metricChecks: Array<{ rss: [number, number]; fds: [number, number] }> = [];
     o.log('min  adds  chg  rm  tapdel desired | heap MB (after GC) heapTotal | RSS MB min..max | fds | children');
     try {
       for (let minute = 1; minute <= o.minutes; minute++) {
@@ -186,6 +214,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           if (s) samples.push(s);
         }
         const gc = await gcReport(api);
+        // What an operator sees: /metrics against /proc, scraped right after.
+        const scraped = metricValues((await api.request<string>('GET', '/metrics')).text);
+        const procNow = vifd.pid !== undefined ? sampleProcess(vifd.pid) : undefined;
+        if (procNow) metricChecks.push({ rss: [scraped.get('process_resident_memory_bytes') ?? NaN, procNow.rssBytes], fds: [scraped.get('process_open_fds') ?? NaN, procNow.fds] });
         const row: MinuteRow = {
           minute,
           adds: counts.adds - before.adds,
@@ -211,6 +243,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 
     // Every desired file against its device, once vifd has caught up.
     const desired = present().map((s) => s.binding);
+    // (unplugAll below empties the slots.)
     let mismatches: string[] = [];
     let leaks: string[] = [];
     const settleBy = Date.now() + 60_000;
@@ -220,41 +253,41 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     } while ((mismatches.length > 0 || leaks.length > 0) && Date.now() < settleBy);
     if (mismatches.length > 0) mismatches = await withStatuses(api, mismatches);
 
-    // Everything removed: memory must be given back (the watch history keeps
-    // changes up to its age bound, so wait that out too).
-    for (const b of desired) unlinkSync(join(dirs.desired, b.file));
-    await waitFor(async () => (await statusTotal(api)) === 0 && [...(await ns.links()).values()].every((l) => l.group !== VIFD_GROUP), 120_000, 'every binding unplugged');
-    await sleep(15_000);
-    const soonHeap = await heapAfterGc(api);
-    const historyWait = DEFAULT_RING_MAX_AGE_MS + 20_000;
-    o.log(`all removed: heap ${mb(soonHeap)} MB after GC 15 s later; waiting ${historyWait / 1000} s for the watch history's age bound`);
-    await sleep(historyWait);
-    const emptyHeap = await heapAfterGc(api);
-    const logText = readFileSync(dirs.log, 'utf8');
-    const logErrors = logText.split('\n').filter((l) => /"level":(50|60)/u.test(l)).length;
+    // Everything removed: memory must be given back.
+    const empty = await unplugAll('end');
+    const emptyHeap = empty.heap;
+    o.log(`heap used by V8 space with nothing desired, fresh start / after warm-up / at the end (MB): ${[...empty.spaces].map(([space, used]) => `${space} ${mb(freshSpaces.get(space) ?? 0)}/${mb(warm.spaces.get(space) ?? 0)}/${mb(used)}`).join(', ')}`);
+    const logErrors = errorLines(dirs.log).length;
     const code = await vifd.stop();
 
-    const warm = rows.length >= 5 ? 2 : rows.length >= 3 ? 1 : 0;
-    const fitRows = rows.slice(warm);
+    const warmMinutes = rows.length >= 5 ? 2 : rows.length >= 3 ? 1 : 0;
+    const fitRows = rows.slice(warmMinutes);
     const fit = linearFit(fitRows.map((r) => r.minute / 60), fitRows.map((r) => r.heapUsedAfterGc / (1024 * 1024)));
-    const margin = Math.max(GIVE_BACK_MARGIN.bytes, freshHeap * GIVE_BACK_MARGIN.ratio);
-    const givenBack = emptyHeap <= freshHeap + margin;
+    const margin = Math.max(GIVE_BACK_MARGIN.bytes, warm.heap * GIVE_BACK_MARGIN.ratio);
+    const givenBack = emptyHeap <= warm.heap + margin;
+    // /metrics must agree with /proc: RSS within 10 % (read moments apart), fds within 3.
+    const metricsAgree = metricChecks.every((c) => Math.abs(c.rss[0] - c.rss[1]) <= 0.1 * c.rss[1] && Math.abs(c.fds[0] - c.fds[1]) <= 3);
     const rssFirst = fitRows[0]?.rssMin ?? 0;
     const rssLast = rows.at(-1)?.rssMin ?? 0;
     o.log('');
     for (const m of mismatches.slice(0, 20)) o.log(`mismatch: ${m}`);
     for (const l of leaks.slice(0, 20)) o.log(`leak: ${l}`);
     o.log(
-      `verdict: heap slope ${fit ? `${fit.slope >= 0 ? '+' : ''}${fit.slope.toFixed(2)} MB/h (least squares over minutes ${warm + 1}-${rows.length}, r2 ${fit.r2.toFixed(2)})` : 'n/a (too few minutes)'}; ` +
+      `verdict: heap slope ${fit ? `${fit.slope >= 0 ? '+' : ''}${fit.slope.toFixed(2)} MB/h (least squares over minutes ${warmMinutes + 1}-${rows.length}, r2 ${fit.r2.toFixed(2)})` : 'n/a (too few minutes)'}; ` +
         `heap after GC ${mb(fitRows[0]?.heapUsedAfterGc ?? 0)} -> ${mb(rows.at(-1)?.heapUsedAfterGc ?? 0)} MB; RSS (min) ${mb(rssFirst)} -> ${mb(rssLast)} MB; ` +
         `fds max ${Math.max(...rows.map((r) => r.fdsMax))}, children max ${Math.max(...rows.map((r) => r.childrenMax))}; ` +
         `files matching their device: ${desired.length - mismatches.length}/${desired.length}${leaks.length ? `, ${leaks.length} leaked devices` : ''}; ` +
-        `all removed: heap ${mb(emptyHeap)} MB vs fresh start ${mb(freshHeap)} MB (${emptyHeap >= freshHeap ? '+' : ''}${mb(emptyHeap - freshHeap)} MB, margin ${mb(margin)}: ${givenBack ? 'given back' : 'NOT given back'}); ` +
-        `log errors ${logErrors}; exit ${code}`,
+        `all removed: heap ${mb(emptyHeap)} MB vs ${mb(warm.heap)} MB after the warm-up (${emptyHeap >= warm.heap ? '+' : ''}${mb(emptyHeap - warm.heap)} MB, margin ${mb(margin)}: ${givenBack ? 'given back' : 'NOT given back'}; cold fresh start ${mb(freshHeap)} MB); ` +
+        `/metrics process_resident_memory_bytes and process_open_fds ${metricsAgree ? 'agree' : 'DISAGREE'} with /proc (${metricChecks.length} scrapes); log errors ${logErrors}; exit ${code}`,
     );
-    ok = mismatches.length === 0 && leaks.length === 0 && givenBack && code === 0 && vifd.unexpectedExits.length === 0;
+    ok = mismatches.length === 0 && leaks.length === 0 && givenBack && metricsAgree && code === 0 && vifd.unexpectedExits.length === 0;
     o.log(ok ? 'soak: PASS' : 'soak: FAIL');
-    return { ok, rows, fit, mismatches, leaks, freshHeap, emptyHeap, logErrors, root };
+    return { ok, rows, fit, mismatches, leaks, freshHeap, warmHeap: warm.heap, emptyHeap, logErrors, root };
+  } catch (error) {
+    // Say what vifd said (e.g. EMFILE: no inotify instance left for the desired directory's watch).
+    const said = errorLines(dirs.log).slice(-3).map((l) => (JSON.parse(l) as { msg?: string; err?: { message?: string } }));
+    const why = said.map((l) => `${l.msg ?? ''}${l.err?.message ? `: ${l.err.message}` : ''}`).join('; ');
+    throw new Error(`${error instanceof Error ? error.message : String(error)}${why ? ` (vifd logged: ${why})` : ''}`, { cause: error });
   } finally {
     api.destroy();
     await vifd.kill().catch(() => undefined);
@@ -290,6 +323,28 @@ export function check(links: ReadonlyMap<string, Link>, desired: readonly ChaosB
     .filter((l) => l.group === VIFD_GROUP && l.linkinfo?.info_kind === 'tun' && !wanted.has(l.ifname))
     .map((l) => `${l.ifname} (${l.ifalias ?? 'no alias'})`);
   return { mismatches, leaks };
+}
+
+/** vifd's log lines at error level or worse. */
+function errorLines(logFile: string): string[] {
+  try {
+    return readFileSync(logFile, 'utf8').split('\n').filter((l) => /^\{"level":(50|60),/u.test(l));
+  } catch {
+    return [];
+  }
+}
+
+/** Unlabelled samples of a Prometheus text exposition. */
+export function metricValues(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const match of text.matchAll(/^([a-z_:][a-z0-9_:]*) (\S+)$/gmu)) out.set(match[1]!, Number(match[2]));
+  return out;
+}
+
+/** nodejs_heap_space_size_used_bytes by space (scraped right after a GC). */
+async function heapSpaces(api: ApiClient): Promise<Map<string, number>> {
+  const text = (await api.request<string>('GET', '/metrics')).text;
+  return new Map([...text.matchAll(/^nodejs_heap_space_size_used_bytes\{space="([^"]+)"\} (\S+)$/gmu)].map((m) => [m[1]!, Number(m[2])]));
 }
 
 async function gcReport(api: ApiClient): Promise<GcReport> {
