@@ -1,5 +1,5 @@
 // `vifd run`: wires sources, observer, reconciler and state together.
-import { mkdir, access } from 'node:fs/promises';
+import { access, chmod, mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { ApiAddress } from './api/address.js';
 import { Api } from './api/api.js';
@@ -14,6 +14,8 @@ import type { AttachedEtcd, EtcdOptions } from './sources/etcd/attach.js';
 import { IntentJournal } from './state/intent-journal.js';
 import { lockStateDir } from './state/lock.js';
 import { StatusStore } from './state/status-store.js';
+import { STATE_DIR_MODE } from './state/atomic-write.js';
+import { Lifecycle } from './app/lifecycle.js';
 import { Associator } from './actuators/associator.js';
 import { PortProfileDriver } from './actuators/association-driver.js';
 import { AssociationStore } from './state/association-store.js';
@@ -63,14 +65,28 @@ export interface RunningDaemon {
 export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   const { logger } = o;
   await assertNetnsExists(o.netns);
-  await mkdir(o.stateDir, { recursive: true });
+  await mkdir(o.stateDir, { recursive: true, mode: STATE_DIR_MODE });
+  await chmod(o.stateDir, STATE_DIR_MODE); // status and state: root only
   await mkdir(o.desiredDir, { recursive: true });
   const lock = await lockStateDir(o.stateDir);
+  const life = new Lifecycle(logger);
+  life.started('lock', () => lock.release());
   const ownership = DEFAULT_OWNERSHIP;
   const store = new DesiredStore();
-  const statusStore = new StatusStore(o.stateDir);
-  await statusStore.init();
+  const statusStore = new StatusStore(o.stateDir, {
+    onHealth: (health) => {
+      if (health.ok) logger.info({ stateDir: o.stateDir }, 'state directory writable again: pending status writes landed');
+      else logger.error({ stateDir: o.stateDir, error: health.error, pending: health.pending }, 'state directory write failed: retrying until it lands (host work goes on)');
+    },
+  });
+  life.started('status store', () => statusStore.stop());
+  await life.step('status store', () => statusStore.init());
   const ovs = o.ovsdb ? new OvsHost(o.ovsdb, logger) : undefined;
+  // Stopped in reverse: etcd publishes the last statuses after the last
+  // round, OVSDB serves the round in flight, so both are registered first.
+  let etcd: AttachedEtcd | undefined;
+  life.started('etcd', () => etcd?.stop()); // publishes the last statuses (bounded wait)
+  life.started('OVSDB', () => ovs?.stop());
   const associator = new Associator({ driver: new PortProfileDriver({ netns: o.netns }), store: new AssociationStore(o.stateDir), logger });
   const reconciler = new Reconciler({
     host: new LinuxHost(o.netns, ownership, ovs),
@@ -82,30 +98,41 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     associator,
     options: { resyncMs: o.resyncMs, ...(o.ovsDatapathType ? { defaultDatapathType: o.ovsDatapathType } : {}) },
   });
-  await reconciler.restore();
-  await associator.restore(); // after the reconciler subscribed to it
-  ovs?.start({ onNames: (names) => reconciler.ovsChanged(names), onResync: () => reconciler.ovsResync() });
-  // Give OVSDB a moment, so OVS bindings do not start out Failed; it may also come later.
-  await ovs?.connect(2000).catch(() => logger.warn({ ovsdb: o.ovsdb }, 'OVSDB not reachable yet; OVS bindings wait for it'));
-  const api = new Api({ stateDir: o.stateDir, ...o.api, store, reconciler, logger });
-  const apiBindings = await api.load(); // before the directory: a port the API held keeps it
+  life.started('reconciler', () => reconciler.stop()); // lets the round in flight finish and record status
+  await life.step('reconciler', async () => {
+    await reconciler.restore();
+    await associator.restore(); // after the reconciler subscribed to it
+  });
+  if (ovs) {
+    ovs.start({ onNames: (names) => reconciler.ovsChanged(names), onResync: () => reconciler.ovsResync() });
+    // Give OVSDB a moment, so OVS bindings do not start out Failed; it may also come later.
+    await ovs.connect(2000).catch(() => logger.warn({ ovsdb: o.ovsdb }, 'OVSDB not reachable yet; OVS bindings wait for it'));
+  }
+  const api = new Api({ stateDir: o.stateDir, ...o.api, store, reconciler, logger, stateHealth: () => statusStore.health() });
+  const apiBindings = await life.step('API bindings', () => api.load()); // before the directory: a port the API held keeps it
   logger.info({ bindings: apiBindings }, 'API bindings loaded');
   const source = new DirectorySource({ dir: o.desiredDir, store, logger, onChange: (ports) => reconciler.desiredChanged(ports) });
   const started = Date.now();
-  await source.start();
+  life.started('desired directory', () => source.stop());
+  await life.step('desired directory', () => source.start());
+  reconciler.beforeResync(() => source.resync());
+  reconciler.addSummary(() => ({ desiredDirMissing: source.directoryMissing ? 1 : 0 }));
   logger.info({ dir: o.desiredDir, documents: store.sourceIds().length, ms: Date.now() - started }, 'desired directory loaded');
-  const etcd = o.etcd
-    ? await (await import('./sources/etcd/attach.js')).attachEtcd({
-        options: o.etcd,
-        store,
-        reconciler,
-        stateDir: o.stateDir,
-        logger,
-        aliveInfo: { netns: o.netns ?? null },
-        onStale: () => void statusStore.writeSummary({ ...reconciler.summary(), at: new Date().toISOString() }).catch(() => undefined),
-      })
+  etcd = o.etcd
+    ? await life.step('etcd', async () =>
+        (await import('./sources/etcd/attach.js')).attachEtcd({
+          options: o.etcd!,
+          store,
+          reconciler,
+          stateDir: o.stateDir,
+          logger,
+          aliveInfo: { netns: o.netns ?? null },
+          onStale: () => void reconciler.writeSummary(new Date().toISOString()).catch(() => undefined),
+        }),
+      )
     : undefined;
-  await api.start();
+  await life.step('API', () => api.start());
+  life.started('API', () => api.stop());
   const monitor = new LinkMonitor(
     o.netns,
     (names) => {
@@ -113,24 +140,13 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
       reconciler.linksChanged(names);
     },
     logger,
+    // Events were lost while the monitor was down: look at everything now.
+    () => void reconciler.resync().catch((error: unknown) => logger.error({ err: error }, 'resync failed')),
   );
-  monitor.start();
-  await reconciler.startResync();
+  await life.step('link monitor', () => monitor.start());
+  life.started('link monitor', () => monitor.stop());
+  await life.step('first resync', () => reconciler.startResync());
   void reconciler.queue.whenIdle().then(() => api.markReady());
   logger.info({ netns: o.netns ?? '(host)', stateDir: o.stateDir }, 'vifd running');
-  return {
-    reconciler,
-    store,
-    etcd,
-    api,
-    async stop() {
-      await api.stop();
-      monitor.stop();
-      await source.stop();
-      await reconciler.stop(); // lets the round in flight finish and record status
-      await ovs?.stop();
-      await etcd?.stop(); // publishes the last statuses (bounded wait)
-      await lock.release();
-    },
-  };
+  return { reconciler, store, etcd, api, stop: () => life.stopAll() };
 }

@@ -346,8 +346,19 @@ export class Associator implements AssociationControl {
   private persist(): void {
     this.writes = this.writes
       .then(() => this.o.store.write(this.records()))
-      .catch((error: unknown) => this.o.logger.error({ err: error }, 'could not write associations.json'));
+      .catch((error: unknown) => {
+        this.o.logger.error({ err: error }, 'could not write associations.json; retrying');
+        // A full or read-only state disk: try again until it lands.
+        if (this.persistRetry) return;
+        this.persistRetry = setTimeout(() => {
+          this.persistRetry = undefined;
+          this.persist();
+        }, 2000);
+        this.persistRetry.unref();
+      });
   }
+
+  private persistRetry: NodeJS.Timeout | undefined;
 
   private records(): AssociationRecord[] {
     const out: AssociationRecord[] = [];

@@ -21,6 +21,8 @@ export interface ApiOptions {
   reconciler: Reconciler;
   logger: Logger;
   ringSize?: number;
+  /** Whether state files land (a full or read-only state disk makes vifd not ready). */
+  stateHealth?: () => { ok: boolean; error?: string };
 }
 
 export class Api {
@@ -62,7 +64,13 @@ export class Api {
         metrics: this.metrics,
         statuses,
         summary: () => reconciler.summary(),
-        readiness: () => (this.isReady ? { ready: true, reason: 'first full reconcile done' } : { ready: false, reason: 'first full reconcile not done yet' }),
+        documents: () => reconciler.invalidDocuments(),
+        readiness: () => {
+          if (!this.isReady) return { ready: false, reason: 'first full reconcile not done yet' };
+          const state = o.stateHealth?.();
+          if (state && !state.ok) return { ready: false, reason: `state directory writes failing (${state.error ?? 'unknown error'}); retrying` };
+          return { ready: true, reason: 'first full reconcile done' };
+        },
       },
       { address: o.address ?? defaultApiAddress(o.stateDir), ...(o.token ? { token: o.token } : {}), logger: o.logger },
     );

@@ -1,6 +1,7 @@
 // Reads a request body as JSON, refusing more than the limit (413) without
 // buffering it, and anything that is not JSON (400).
 import type { IncomingMessage } from 'node:http';
+import { parseJsonText } from '../desired/json-text.js';
 import { MAX_DOCUMENT_BYTES } from '../desired/parse.js';
 import { InvalidRequestError, PayloadTooLargeError } from './errors.js';
 
@@ -30,9 +31,7 @@ export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES)
   const body = await readBody(req, limit);
   const text = body.toString('utf8');
   if (text.trim() === '') throw new InvalidRequestError([{ path: '(document)', message: 'empty body: expected a PortBinding document' }]);
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new InvalidRequestError([{ path: '(document)', message: `not valid JSON: ${(error as Error).message}` }]);
-  }
+  const json = parseJsonText(text); // duplicate keys refused, no text echoed
+  if (!json.ok) throw new InvalidRequestError([{ path: json.path, message: json.message }]);
+  return json.value;
 }

@@ -17,6 +17,8 @@ export interface ApiContext {
   metrics: VifdMetrics;
   statuses: () => readonly BindingStatus[];
   summary: () => Record<string, number>;
+  /** Desired documents with problems, by source (files that name no port too). */
+  documents?: () => ReadonlyArray<{ source: string; problems: ReadonlyArray<{ path: string; message: string }> }>;
   readiness: () => { ready: boolean; reason: string };
 }
 
@@ -68,7 +70,7 @@ export function buildRoutes(ctx: ApiContext): Route[] {
           const port = portFromUrl(param);
           const body = await readJsonBody(req);
           const outcome = await ctx.bindings.put(port, body);
-          return json(outcome.created ? 201 : 200, { port, source: `api:${port}`, created: outcome.created, changed: outcome.changed, binding: outcome.binding, revision: ctx.hub.revision });
+          return json(outcome.created ? 201 : 200, { port, source: `api:${port}`, created: outcome.created, changed: outcome.changed, binding: outcome.binding, generation: outcome.generation, revision: ctx.hub.revision });
         },
         DELETE: async (_req, _res, _url, param) => {
           const port = portFromUrl(param);
@@ -83,7 +85,7 @@ export function buildRoutes(ctx: ApiContext): Route[] {
       methods: {
         GET: () => {
           const items = [...ctx.statuses()].sort((a, b) => a.port.localeCompare(b.port));
-          return json(200, { revision: ctx.hub.revision, summary: ctx.summary(), items });
+          return json(200, { revision: ctx.hub.revision, summary: ctx.summary(), items, invalidDocuments: ctx.documents?.() ?? [] });
         },
       },
     },

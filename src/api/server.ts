@@ -50,6 +50,11 @@ async function clearStaleSocket(path: string): Promise<void> {
   await unlink(path);
 }
 
+function clientWentAway(req: IncomingMessage, error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return req.socket.destroyed || code === 'ECONNRESET' || code === 'ECONNABORTED' || (error instanceof Error && error.message === 'aborted');
+}
+
 export class ApiServer {
   private readonly server: Server;
   private readonly routes;
@@ -109,6 +114,13 @@ export class ApiServer {
       route = matched.name;
       reply = await matched.handler(req, res, url, matched.param);
     } catch (error) {
+      if (clientWentAway(req, error)) {
+        // A client that hung up mid-request (a slow or aborted upload): no
+        // one to answer, nothing wrong with vifd.
+        this.o.logger.debug({ method, url: req.url, reason: (error as Error).message }, 'API client went away mid-request');
+        this.ctx.metrics.apiRequest(method, route, 499, undefined);
+        return;
+      }
       reply = this.errorReply(error, method, req.url);
       if (error instanceof PayloadTooLargeError && error.closeConnection) res.setHeader('connection', 'close');
       if (error instanceof UnauthorizedError) res.setHeader('www-authenticate', 'Bearer realm="vifd"');

@@ -1,4 +1,4 @@
-// vifd's command line (design.md §5).
+// vifd's command line (docs/design.md §6).
 // Commands are imported when chosen: `vifd run` starts faster without the
 // status/etcd-fleet code, `vifd validate` without the daemon.
 import { UsageError } from './args.js';
@@ -11,6 +11,7 @@ export const USAGE = `usage:
   vifd plan     --desired-dir DIR [--netns NAME] [--state-dir DIR]
   vifd status   [--state-dir DIR | --api unix:PATH|tcp:HOST:PORT [--api-token-file F]] [--json] [--watch]
   vifd status   --etcd URL[,URL...] [--hostname NAME] [--json]   (no host: the fleet)
+  vifd wait     PORT... --for Ready|Removed [--timeout S] [--state-dir DIR | --api ADDR [--api-token-file F]]
   vifd schema   (prints the PortBinding JSON Schema)`;
 
 export async function main(argv: string[]): Promise<number> {
@@ -25,6 +26,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./plan-command.js')).planCommand(rest);
       case 'status':
         return await (await import('./status-command.js')).statusCommand(rest);
+      case 'wait':
+        return await (await import('./wait-command.js')).waitCommand(rest);
       case 'schema':
         return (await import('./schema-command.js')).schemaCommand();
       case undefined:

@@ -26,8 +26,13 @@ export async function apiClientFor(api: string, tokenFile: string | undefined): 
   return new ApiClient(address, token, 1);
 }
 
-export async function fetchStatuses(client: ApiClient): Promise<{ revision: number; items: BindingStatus[] }> {
-  const res = await client.request<{ revision: number; items: BindingStatus[] }>('GET', '/v1/status');
+export interface InvalidDocumentView {
+  source: string;
+  problems: Array<{ path: string; message: string }>;
+}
+
+export async function fetchStatuses(client: ApiClient): Promise<{ revision: number; items: BindingStatus[]; invalidDocuments?: InvalidDocumentView[] }> {
+  const res = await client.request<{ revision: number; items: BindingStatus[]; invalidDocuments?: InvalidDocumentView[] }>('GET', '/v1/status');
   if (res.status !== 200) throw new ApiStatusError(res.status, res.text);
   return res.body;
 }

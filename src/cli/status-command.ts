@@ -2,7 +2,9 @@
 import { StatusStore } from '../state/status-store.js';
 import type { BindingStatus } from '../reconcile/status.js';
 import { DEFAULT_STATE_DIR, parse } from './args.js';
-import { apiClientFor, fetchStatuses } from './status-api.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { apiClientFor, fetchStatuses, type InvalidDocumentView } from './status-api.js';
 import { watchStatus } from './status-watch.js';
 import { etcdStatus, etcdSummaryLine } from './etcd-status.js';
 
@@ -12,6 +14,16 @@ export function statusTable(statuses: readonly BindingStatus[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (i === 5 ? 0 : r[i]!.length))));
   const line = (cells: string[]) => cells.map((c, i) => (i === 5 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
+}
+
+/** The invalid documents the running vifd last wrote to summary.json. */
+async function invalidDocumentsIn(stateDir: string): Promise<InvalidDocumentView[]> {
+  try {
+    const summary = JSON.parse(await readFile(join(stateDir, 'summary.json'), 'utf8')) as { invalidDocuments?: unknown };
+    return Array.isArray(summary.invalidDocuments) ? (summary.invalidDocuments as InvalidDocumentView[]) : [];
+  } catch {
+    return [];
+  }
 }
 
 export async function statusCommand(argv: string[]): Promise<number> {
@@ -32,7 +44,9 @@ export async function statusCommand(argv: string[]): Promise<number> {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
     return watchStatus(client, process.stdout, stop.signal);
   }
-  const { statuses, corrupt } = client ? { statuses: (await fetchStatuses(client).finally(() => client.destroy())).items, corrupt: [] } : await new StatusStore(values['state-dir']).readAll();
+  const fetched = client ? await fetchStatuses(client).finally(() => client.destroy()) : undefined;
+  const { statuses, corrupt } = fetched ? { statuses: fetched.items, corrupt: [] } : await new StatusStore(values['state-dir']).readAll();
+  const documents = fetched ? (fetched.invalidDocuments ?? []) : await invalidDocumentsIn(values['state-dir']);
   if (values.json) {
     process.stdout.write(JSON.stringify(statuses, null, 2) + '\n');
   } else {
@@ -40,6 +54,10 @@ export async function statusCommand(argv: string[]): Promise<number> {
     const byPhase = new Map<string, number>();
     for (const s of statuses) byPhase.set(s.phase, (byPhase.get(s.phase) ?? 0) + 1);
     process.stdout.write(`${statuses.length} binding(s): ${[...byPhase].map(([p, n]) => `${n} ${p}`).join(', ') || 'none'}\n`);
+    // Documents that name no port show up by their source (file name).
+    for (const d of documents) {
+      for (const p of d.problems) process.stdout.write(`invalid document ${d.source}: ${p.path}: ${p.message}\n`);
+    }
     const etcdLine = await etcdSummaryLine(values['state-dir']);
     if (etcdLine) process.stdout.write(etcdLine + '\n');
   }

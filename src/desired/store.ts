@@ -3,7 +3,7 @@
 // by acceptance order: whoever was accepted first keeps a port or a name.
 // Pure: no I/O.
 import type { ParseResult, Problem } from './parse.js';
-import type { PortBinding } from './schema.js';
+import type { DocumentKind, PortBinding } from './schema.js';
 import { resolveSpec, type BindingSpec } from './spec.js';
 
 export interface SourceEntry {
@@ -12,8 +12,10 @@ export interface SourceEntry {
   lastValid: PortBinding[] | undefined;
   /** Problems of the latest version, if it did not validate. */
   problems: Problem[] | undefined;
-  /** Ports the invalid latest version names (to report Invalid on them). */
-  invalidPorts: string[];
+  /** Ports the latest version makes Invalid, each with the problems that concern it. */
+  invalidPorts: ReadonlyMap<string, Problem[]>;
+  /** The kind of document the applied bindings came from. */
+  documentKind?: DocumentKind;
 }
 
 export interface DesiredBinding {
@@ -25,13 +27,20 @@ export interface DesiredBinding {
   conflict?: string;
   /** Other sources that also claim this port (they lost). */
   shadowed: string[];
+  /** Bumped on every accepted change of what the sources say for this port. */
+  generation: number;
+  /** The kind of document it came from (PortBinding, PortBindingList, NeutronPort). */
+  documentKind: DocumentKind;
 }
 
 export interface DesiredView {
   /** Every port that is desired (winners), including those in Conflict. */
   bindings: ReadonlyMap<string, DesiredBinding>;
   /** Ports named only by invalid documents: nothing applied, reported Invalid. */
-  invalidOnly: ReadonlyMap<string, { source: string; problems: Problem[] }>;
+  invalidOnly: ReadonlyMap<string, { source: string; problems: Problem[]; generation: number }>;
+  /** Every source whose latest version has problems, by source id (a file
+   * that names no readable port is reported by its name). */
+  invalidSources: ReadonlyMap<string, Problem[]>;
   /** Bridge name → ports (not in conflict) that plug into it, Linux or OVS. */
   bridgeUsers: ReadonlyMap<string, string[]>;
   /** Device name → the port (not in conflict) that claims it for itself. */
@@ -46,28 +55,37 @@ export class DesiredStore {
   private readonly accepted = new Map<string, number>();
   private nextSeq = 1;
   private version = 0;
+  /** port → generation. Numbers grow across restarts too (they start from
+   * the clock, in microseconds), so a waiter holding a generation from
+   * before a restart never mistakes an older state for its answer. */
+  private readonly generations = new Map<string, number>();
+  private nextGeneration = Date.now() * 1000;
   private cached: DesiredView | undefined;
 
   /** Records a source document's latest parse. Returns the ports it affects. */
   set(sourceId: string, result: ParseResult): Set<string> {
     const previous = this.entries.get(sourceId);
     const affected = new Set<string>(portsOf(previous));
-    let entry: SourceEntry;
-    if (result.ok) {
-      entry = { id: sourceId, lastValid: result.bindings, problems: undefined, invalidPorts: [] };
-      const ports = new Set(result.bindings.map((b) => b.port));
-      for (const port of portsOf(previous)) if (!ports.has(port)) this.accepted.delete(`${sourceId}\0${port}`);
-      for (const port of ports) {
-        const key = `${sourceId}\0${port}`;
-        if (!this.accepted.has(key)) this.accepted.set(key, this.nextSeq++);
-      }
-    } else {
-      entry = { id: sourceId, lastValid: previous?.lastValid, problems: result.problems, invalidPorts: result.ports };
+    const entry = nextEntry(sourceId, previous, result);
+    const before = new Set(previous?.lastValid?.map((b) => b.port) ?? []);
+    const now = new Set(entry.lastValid?.map((b) => b.port) ?? []);
+    for (const port of before) if (!now.has(port)) this.accepted.delete(`${sourceId}\0${port}`);
+    for (const port of now) {
+      const key = `${sourceId}\0${port}`;
+      if (!this.accepted.has(key)) this.accepted.set(key, this.nextSeq++);
     }
     this.entries.set(sourceId, entry);
     for (const port of portsOf(entry)) affected.add(port);
+    const was = byPort(previous);
+    const is = byPort(entry);
+    for (const port of affected) if (saysFor(previous, was, port) !== saysFor(entry, is, port)) this.generations.set(port, this.nextGeneration++);
     this.bump();
     return affected;
+  }
+
+  /** The port's current generation (undefined: no source names it). */
+  generationOf(port: string): number | undefined {
+    return this.generations.get(port);
   }
 
   /** The source document is gone: its bindings are no longer desired. */
@@ -76,8 +94,10 @@ export class DesiredStore {
     if (!previous) return new Set();
     this.entries.delete(sourceId);
     for (const port of previous.lastValid?.map((b) => b.port) ?? []) this.accepted.delete(`${sourceId}\0${port}`);
+    const ports = new Set(portsOf(previous));
+    for (const port of ports) this.generations.set(port, this.nextGeneration++);
     this.bump();
-    return new Set(portsOf(previous));
+    return ports;
   }
 
   sourceIds(prefix = ''): string[] {
@@ -121,10 +141,16 @@ export class DesiredStore {
       const win = list[0]!;
       const spec = specOf(win.binding);
       const conflict = claimNames(spec, exclusiveOwner, sharedOwner);
-      const desired: DesiredBinding = { spec, source: win.source, shadowed: list.slice(1).map((c) => c.source) };
+      const desired: DesiredBinding = {
+        spec,
+        source: win.source,
+        shadowed: list.slice(1).map((c) => c.source),
+        generation: this.generations.get(spec.port) ?? 0,
+        documentKind: this.entries.get(win.source)?.documentKind ?? 'PortBinding',
+      };
       if (conflict) desired.conflict = conflict;
-      const source = this.entries.get(win.source);
-      if (source?.problems) desired.invalid = { source: win.source, problems: source.problems };
+      const problems = this.entries.get(win.source)?.invalidPorts.get(spec.port);
+      if (problems) desired.invalid = { source: win.source, problems };
       bindings.set(spec.port, desired);
       if (!conflict) {
         for (const bridge of [spec.sharedBridge, spec.ovsPort?.bridge]) {
@@ -132,18 +158,22 @@ export class DesiredStore {
         }
       }
     }
-    const invalidOnly = new Map<string, { source: string; problems: Problem[] }>();
+    const invalidOnly = new Map<string, { source: string; problems: Problem[]; generation: number }>();
+    const invalidSources = new Map<string, Problem[]>();
     for (const entry of this.entries.values()) {
       if (!entry.problems) continue;
-      for (const port of entry.invalidPorts) {
-        if (!bindings.has(port)) invalidOnly.set(port, { source: entry.id, problems: entry.problems });
+      invalidSources.set(entry.id, entry.problems);
+      for (const [port, problems] of entry.invalidPorts) {
+        if (!bindings.has(port)) invalidOnly.set(port, { source: entry.id, problems, generation: this.generations.get(port) ?? 0 });
       }
     }
+    // Generations of ports no source names any more are forgotten.
+    for (const port of this.generations.keys()) if (!bindings.has(port) && !invalidOnly.has(port)) this.generations.delete(port);
     const claimedNames = new Map<string, string>();
     for (const [port, desired] of bindings) {
       if (!desired.conflict) for (const name of desired.spec.exclusiveNames) claimedNames.set(name, port);
     }
-    return { bindings, invalidOnly, bridgeUsers, claimedNames, sources: [...this.entries.values()], version: this.version };
+    return { bindings, invalidOnly, invalidSources, bridgeUsers, claimedNames, sources: [...this.entries.values()], version: this.version };
   }
 }
 
@@ -160,7 +190,53 @@ function specOf(binding: PortBinding): BindingSpec {
 
 function portsOf(entry: SourceEntry | undefined): string[] {
   if (!entry) return [];
-  return [...new Set([...(entry.lastValid?.map((b) => b.port) ?? []), ...entry.invalidPorts])];
+  return [...new Set([...(entry.lastValid?.map((b) => b.port) ?? []), ...entry.invalidPorts.keys()])];
+}
+
+const NO_PROBLEMS: ReadonlyMap<string, Problem[]> = new Map();
+
+const byPort = (entry: SourceEntry | undefined): Map<string, PortBinding> => new Map((entry?.lastValid ?? []).map((b) => [b.port, b]));
+
+/** What a source says for one port (its binding and problems), comparable. */
+function saysFor(entry: SourceEntry | undefined, bindings: ReadonlyMap<string, PortBinding>, port: string): string {
+  if (!entry) return '';
+  const binding = bindings.get(port);
+  const problems = entry.invalidPorts.get(port);
+  return binding || problems ? JSON.stringify([binding ?? null, problems ?? null]) : '';
+}
+
+/** A source's entry after a new parse: what stays applied and what is Invalid.
+ * - valid: exactly its bindings;
+ * - a list read item by item: valid items applied; a bad item with a readable
+ *   port keeps that port's last valid version and is Invalid; while any bad
+ *   item names no port, ports the list no longer shows are kept too (the bad
+ *   item may be one of them);
+ * - unreadable as a whole: everything applied before stays, all Invalid. */
+function nextEntry(id: string, previous: SourceEntry | undefined, result: ParseResult): SourceEntry {
+  if (result.ok) {
+    return { id, lastValid: result.bindings, problems: undefined, invalidPorts: NO_PROBLEMS, documentKind: result.documentKind ?? 'PortBinding' };
+  }
+  const before = new Map((previous?.lastValid ?? []).map((b) => [b.port, b]));
+  if (!result.items) {
+    const invalidPorts = new Map<string, Problem[]>();
+    for (const port of [...before.keys(), ...result.ports]) invalidPorts.set(port, result.problems);
+    return { id, lastValid: previous?.lastValid, problems: result.problems, invalidPorts, ...(previous?.documentKind ? { documentKind: previous.documentKind } : {}) };
+  }
+  const applied = new Map<string, PortBinding>();
+  const invalidPorts = new Map<string, Problem[]>();
+  let unattributed = false;
+  for (const item of result.items) {
+    if (item.ok) applied.set(item.binding.port, item.binding);
+    else if (item.port === undefined) unattributed = true;
+    else {
+      invalidPorts.set(item.port, [...(invalidPorts.get(item.port) ?? []), ...item.problems]);
+      const last = before.get(item.port);
+      if (last && !applied.has(item.port)) applied.set(item.port, last);
+    }
+  }
+  if (unattributed) for (const [port, binding] of before) if (!applied.has(port)) applied.set(port, binding);
+  const lastValid = applied.size > 0 || previous?.lastValid ? [...applied.values()] : undefined;
+  return { id, lastValid, problems: result.problems, invalidPorts, documentKind: 'PortBindingList' };
 }
 
 /** Claims the spec's names; returns a conflict message if one is already taken. */

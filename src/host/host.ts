@@ -11,13 +11,20 @@ import type { ApplyOvsResult, OvsChanges, OvsSnapshot } from './ovsdb/index.js';
 
 export interface HostSnapshot {
   links: LinkSnapshot;
-  /** undefined: no OVSDB configured, or not reachable now. */
+  /** undefined: no OVSDB configured, not reachable or not answering now, or not asked for. */
   ovs: OvsSnapshot | undefined;
+  /** Why `ovs` is missing although OVSDB is configured. */
+  ovsProblem?: string;
   takenAt: number;
 }
 
+export interface SnapshotOptions {
+  /** false: the round involves no OVS; do not wait for OVSDB. Default true. */
+  ovs?: boolean;
+}
+
 export interface Host {
-  snapshot(): Promise<HostSnapshot>;
+  snapshot(options?: SnapshotOptions): Promise<HostSnapshot>;
   applyLinks(actions: readonly LinkAction[]): Promise<ActuationResult>;
   applyOvs(changes: OvsChanges, snapshot: OvsSnapshot | undefined): Promise<ApplyOvsResult>;
 }
@@ -32,9 +39,11 @@ export class LinuxHost implements Host {
     this.ip = new Ip(netns);
   }
 
-  async snapshot(): Promise<HostSnapshot> {
-    const [links, ovs] = await Promise.all([this.ip.snapshotLinks(), this.ovs?.snapshot()]);
-    return { links, ovs, takenAt: Date.now() };
+  async snapshot(options: SnapshotOptions = {}): Promise<HostSnapshot> {
+    const wantOvs = options.ovs !== false;
+    const [links, ovs] = await Promise.all([this.ip.snapshotLinks(), wantOvs ? this.ovs?.snapshot() : undefined]);
+    const problem = wantOvs && !ovs ? this.ovs?.problem : undefined;
+    return { links, ovs, ...(problem ? { ovsProblem: problem } : {}), takenAt: Date.now() };
   }
 
   applyOvs(changes: OvsChanges, snapshot: OvsSnapshot | undefined): Promise<ApplyOvsResult> {

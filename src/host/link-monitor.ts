@@ -14,15 +14,20 @@ export class LinkMonitor {
   private child: ResultPromise | undefined;
   private stopped = false;
   private restarts = 0;
+  private startedAt = 0;
 
   constructor(
     private readonly netns: string | undefined,
     private readonly onNames: (names: string[]) => void,
     private readonly logger: Logger,
+    /** Called after a restart: events were lost while the monitor was down. */
+    private readonly onGap: () => void = () => undefined,
   ) {}
 
   start(): void {
     if (this.stopped) return;
+    const restart = this.startedAt > 0;
+    this.startedAt = Date.now();
     const args = this.netns ? ['-n', this.netns, 'monitor', 'link'] : ['monitor', 'link'];
     const child = execa('ip', args, { reject: false, stdin: 'ignore', stderr: 'ignore', buffer: false });
     this.child = child;
@@ -40,8 +45,11 @@ export class LinkMonitor {
         this.onNames(names);
       });
     });
+    if (restart) child.once('spawn', () => this.onGap());
     void child.then(() => {
       if (this.stopped) return;
+      // A monitor that ran a while was healthy: start the backoff over.
+      if (Date.now() - this.startedAt > 30_000) this.restarts = 0;
       const delay = Math.min(5000, 100 * 2 ** Math.min(this.restarts++, 6));
       this.logger.warn({ delayMs: delay }, 'ip monitor exited; restarting');
       setTimeout(() => this.start(), delay).unref();

@@ -11,9 +11,17 @@ export interface OvsHostEvents {
   onResync(): void;
 }
 
+/** How long a round waits for a snapshot before OVSDB counts as not answering. */
+const SNAPSHOT_PATIENCE_MS = 1500;
+
 export class OvsHost {
   private readonly client: ReconnectingOvsdbClient;
   private readonly monitor: OvsMonitor;
+  /** A snapshot request OVSDB has not answered yet (a hung ovsdb-server). */
+  private unanswered: Promise<unknown> | undefined;
+  private events: OvsHostEvents | undefined;
+  /** Why the last snapshot is missing, for the bindings that need OVS. */
+  problem: string | undefined;
 
   constructor(readonly address: string, private readonly logger: Logger) {
     this.client = new ReconnectingOvsdbClient(address, { minBackoffMs: 100, maxBackoffMs: 5000, requestTimeoutMs: 10_000 });
@@ -26,6 +34,7 @@ export class OvsHost {
 
   /** Connects in the background; never fails: OVS may come later. */
   start(events: OvsHostEvents): void {
+    this.events = events;
     this.client.on('connected', ({ attempt }) => this.logger.info({ ovsdb: this.address, attempt }, 'OVSDB connected'));
     this.client.on('disconnected', (cause) => {
       this.logger.warn({ ovsdb: this.address, err: cause }, 'OVSDB connection lost; reconnecting');
@@ -45,14 +54,47 @@ export class OvsHost {
     await this.client.start(timeoutMs);
   }
 
-  /** A fresh, consistent read; undefined while OVSDB is unreachable. */
+  /** A fresh, consistent read; undefined while OVSDB is unreachable or not
+   * answering (then `problem` says which). A round never waits long on a
+   * hung ovsdb-server: after a short patience the snapshot is given up (the
+   * request stays out; when OVSDB answers it, everything OVS is looked at). */
   async snapshot(): Promise<OvsSnapshot | undefined> {
-    if (!this.client.connected) return undefined;
+    if (!this.client.connected) {
+      this.problem = 'OVSDB is not reachable; waiting to reconnect';
+      return undefined;
+    }
+    if (this.unanswered) {
+      this.problem = `OVSDB (${this.address}) is not answering; waiting for it`;
+      return undefined;
+    }
+    const request = snapshotOvs(this.client, { timeoutMs: 60_000 });
+    let timer: NodeJS.Timeout | undefined;
+    const patience = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), SNAPSHOT_PATIENCE_MS);
+    });
     try {
-      return await snapshotOvs(this.client, { timeoutMs: 5000 });
+      const result = await Promise.race([request, patience]);
+      if (result !== 'late') {
+        this.problem = undefined;
+        return result;
+      }
+      this.problem = `OVSDB (${this.address}) is not answering; waiting for it`;
+      this.logger.warn({ ovsdb: this.address, waitedMs: SNAPSHOT_PATIENCE_MS }, 'OVSDB is not answering: bindings that need OVS wait, the others go on');
+      this.unanswered = request.then(
+        () => undefined,
+        () => undefined,
+      ).finally(() => {
+        this.unanswered = undefined;
+        this.logger.info({ ovsdb: this.address }, 'OVSDB answers again');
+        this.events?.onResync();
+      });
+      return undefined;
     } catch (error) {
+      this.problem = 'OVSDB snapshot failed; retrying';
       this.logger.warn({ err: error }, 'OVSDB snapshot failed');
       return undefined;
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -25,6 +25,8 @@ export interface OvsPlanInput {
   desired: DesiredView;
   /** undefined: OVSDB is not reachable right now. */
   ovs: OvsSnapshot | undefined;
+  /** What to say when `ovs` is missing (e.g. OVSDB is not answering). */
+  ovsProblem?: string;
   defaultDatapathType?: 'system' | 'netdev';
 }
 
@@ -77,7 +79,7 @@ export function planOvs(input: OvsPlanInput): OvsRoundPlan {
     const wanted = binding && !binding.conflict ? binding.spec.ovsPort : undefined;
     const involvesOvs = bridgeName !== undefined || wanted !== undefined || ownedByPort.has(key);
     if (!involvesOvs) return undefined;
-    if (!ovs) return { state: 'blocked', message: 'OVSDB is not reachable; waiting to reconnect' };
+    if (!ovs) return { state: 'blocked', message: input.ovsProblem ?? 'OVSDB is not reachable; waiting to reconnect' };
     if (bridgeName !== undefined) return planOwnedBridge(key, bridgeName);
     const before = keysInTransaction.has(key);
     for (const name of ownedByPort.get(key) ?? []) if (name !== wanted?.name) deletePortOf(key, name);

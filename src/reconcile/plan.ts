@@ -40,7 +40,7 @@ function worse(a: KeyOutcome | undefined, b: KeyOutcome | undefined): KeyOutcome
 export function planRound(keys: Iterable<WorkKey>, snapshot: HostSnapshot, context: PlanContext): RoundPlan {
   const keyList = [...keys];
   const links = planLinks({ keys: keyList, links: snapshot.links, ...context });
-  const ovs = planOvs({ keys: keyList, desired: context.desired, ovs: snapshot.ovs, ...(context.defaultDatapathType ? { defaultDatapathType: context.defaultDatapathType } : {}) });
+  const ovs = planOvs({ keys: keyList, desired: context.desired, ovs: snapshot.ovs, ...(snapshot.ovsProblem ? { ovsProblem: snapshot.ovsProblem } : {}), ...(context.defaultDatapathType ? { defaultDatapathType: context.defaultDatapathType } : {}) });
   const outcomes = new Map(links.outcomes);
   for (const [key, outcome] of ovs.outcomes) outcomes.set(key, worse(outcomes.get(key), outcome));
   return {

@@ -2,17 +2,19 @@
 // re-reads the desired state, takes a fresh snapshot, plans, acts in one
 // batch, verifies with another snapshot and records status per binding.
 import type { Logger } from 'pino';
+import type { Problem } from '../desired/parse.js';
 import type { DesiredStore } from '../desired/store.js';
 import type { Host, HostSnapshot } from '../host/host.js';
 import type { StatusStore } from '../state/status-store.js';
 import type { IntentJournal } from '../state/intent-journal.js';
-import { linkNameOfKey, type WorkKey } from './actions.js';
+import { linkNameOfKey, type LinkAction, type WorkKey } from './actions.js';
+import { attachmentOf, DetachedPorts } from './attachment.js';
 import { keysForLinkNames, keysForOvsNames } from './event-keys.js';
 import type { OwnershipConfig } from './ownership.js';
 import { allKeys, createdNames, planRound, type PlanContext } from './plan.js';
 import { phaseOf } from './phase.js';
 import { applyPlan, planHasWork } from './apply-plan.js';
-import { ovsBridgeOfKey } from './plan-ovs.js';
+import { ovsBridgeOfKey, OVS_PORT_KEY } from './plan-ovs.js';
 import type { BindingStatus } from './status.js';
 import { StatusBook, type StatusListener } from './status-book.js';
 import { WorkQueue, type RoundResult } from './work-queue.js';
@@ -41,6 +43,11 @@ export interface ReconcilerDeps {
 
 export type { StatusListener } from './status-book.js';
 
+export interface InvalidDocument {
+  source: string;
+  problems: Problem[];
+}
+
 /** What one reconcile round did (for metrics). */
 export interface RoundInfo {
   startedAt: number;
@@ -60,12 +67,17 @@ export class Reconciler {
   private readonly book: StatusBook;
   private adoptable = new Set<string>();
   private lastSnapshot: HostSnapshot | undefined;
+  /** The last OVS state a round saw (rounds that involve no OVS do not read it). */
+  private lastOvs: HostSnapshot['ovs'];
   private resyncTimer: NodeJS.Timeout | undefined;
   private rounds = 0;
   private firstResyncDone = false;
   private readonly roundListeners = new Set<RoundListener>();
   private roundNote: { acted: string[]; errors: Error[] } = { acted: [], errors: [] };
   private readonly summaryProviders: Array<() => Record<string, number>> = [];
+  private readonly resyncHooks: Array<() => Promise<void>> = [];
+  /** Ports whose hypervisor lost its tap (vifd had to recreate it). */
+  private readonly detached = new DetachedPorts();
   /** Reasons removals are held (a source has not loaded yet): undesired keys wait. */
   private readonly removalHolds = new Set<string>();
   private readonly heldKeys = new Set<WorkKey>();
@@ -102,7 +114,7 @@ export class Reconciler {
   async startResync(): Promise<void> {
     this.releaseRemovals('startup');
     await this.resync();
-    await this.deps.statusStore.writeSummary({ ...this.summary(), at: new Date().toISOString() });
+    await this.writeSummary(new Date().toISOString());
     this.scheduleResync();
   }
 
@@ -120,7 +132,14 @@ export class Reconciler {
 
   /** The desired state of these ports changed: reconcile them now. */
   desiredChanged(ports: Iterable<string>): void {
-    for (const port of ports) this.book.resetAttempts(port);
+    let any = false;
+    for (const port of ports) {
+      this.book.resetAttempts(port);
+      any = true;
+    }
+    // A document that names no port (not JSON, say) changes no binding, but
+    // the summary's list of invalid documents.
+    if (!any) void this.writeSummary(new Date().toISOString()).catch(() => undefined);
     this.queue.addAll(ports, { resetBackoff: true });
   }
 
@@ -132,7 +151,7 @@ export class Reconciler {
 
   /** OVSDB reported a change to these bridges, ports or interfaces. */
   ovsChanged(names: Iterable<string>): void {
-    this.queue.addAll(keysForOvsNames(names, this.deps.store.view(), this.lastSnapshot?.ovs));
+    this.queue.addAll(keysForOvsNames(names, this.deps.store.view(), this.lastOvs));
   }
 
   /** OVSDB (re)connected or was lost: every binding that involves OVS. */
@@ -142,10 +161,19 @@ export class Reconciler {
     void this.resync().catch((error: unknown) => this.deps.logger.error({ err: error }, 'resync failed'));
   }
 
+  /** Runs before each resync (a source re-reads its origin: events may have been lost). */
+  beforeResync(hook: () => Promise<void>): void {
+    this.resyncHooks.push(hook);
+  }
+
   /** Everything desired or owned gets a look: the safety net behind events. */
   async resync(): Promise<void> {
+    for (const hook of this.resyncHooks) {
+      await hook().catch((error: unknown) => this.deps.logger.error({ err: error }, 'source resync failed'));
+    }
     const snapshot = await this.deps.host.snapshot();
     this.lastSnapshot = snapshot;
+    if (snapshot.ovs) this.lastOvs = snapshot.ovs;
     const keys = allKeys(snapshot, this.context());
     for (const port of this.book.ports()) keys.add(port); // stale status files get settled too
     for (const port of this.deps.associator?.ports() ?? []) keys.add(port); // associations left to undo
@@ -185,6 +213,17 @@ export class Reconciler {
 
   get ready(): boolean {
     return this.firstResyncDone;
+  }
+
+  /** Desired documents whose latest version has problems, by source (a
+   * file that names no readable port shows up here, by its name). */
+  invalidDocuments(): InvalidDocument[] {
+    return [...this.deps.store.view().invalidSources].map(([source, problems]) => ({ source, problems }));
+  }
+
+  /** <state-dir>/summary.json: counts, invalid documents, time. */
+  async writeSummary(at: string): Promise<void> {
+    await this.deps.statusStore.writeSummary({ ...this.summary(), invalidDocuments: this.invalidDocuments(), at });
   }
 
   statusList(): BindingStatus[] {
@@ -249,28 +288,34 @@ export class Reconciler {
     const keys = this.removalHolds.size === 0 ? queued : queued.filter((key) => this.keepWhileHeld(key, context));
     if (keys.length === 0) return new Map();
     const { host, journal, logger } = this.deps;
-    const before = await host.snapshot();
+    const snapshotOptions = { ovs: this.needsOvs(keys, context) };
+    const before = await host.snapshot(snapshotOptions);
     const planContext = this.withAssociations(keys, before, context);
     const plan = planRound(keys, before, planContext);
     let after = before;
     let verify = plan;
     let failures = new Map<WorkKey, Error[]>();
     if (planHasWork(plan)) {
+      this.noteRecreatedTaps(plan.linkActions, context);
       const creating = createdNames(plan.linkActions);
       if (creating.length > 0) {
         for (const name of creating) this.adoptable.add(name);
-        await journal.record([...this.adoptable]);
+        // A full or read-only state disk must not stop a repair: without the
+        // journal, only a crash in the next few ms could leave an unmarked
+        // device (then reported as a Conflict, never taken over).
+        await journal.record([...this.adoptable]).catch((error: unknown) => logger.error({ err: error, names: creating }, 'intent journal not written; creating anyway'));
       }
       const started = Date.now();
       const result = await applyPlan(host, plan, before);
       failures = result.failures;
       this.roundNote.errors = [...failures.values()].flat();
-      after = await host.snapshot();
+      after = await host.snapshot(snapshotOptions);
       verify = planRound(keys, after, planContext);
       logger.debug({ keys: keys.length, lines: result.linesRun, ovsTransactions: result.ovsTransactions, failed: failures.size, ms: Date.now() - started }, 'round applied');
       await this.settleJournal(after);
     }
     this.lastSnapshot = after;
+    if (after.ovs) this.lastOvs = after.ovs;
     // Follow-ups were planned inline; queue those the round did not settle.
     for (const key of plan.followUps) if (verify.outcomes.get(key)?.state === 'changing') this.queue.add(key);
 
@@ -290,11 +335,16 @@ export class Reconciler {
       if (acted || outcome.state === 'changing' || outcome.state === 'blocked') this.book.countAttempt(key);
       const decided = phaseOf({ desired: context.desired.bindings.has(key), outcome, failures: keyFailures });
       results.set(key, decided.retry);
-      this.book.record(key, decided.phase, decided.message, now, context, after, this.deps.associator?.view(key, context.desired));
+      const spec = context.desired.bindings.get(key)?.spec;
+      if (decided.phase === 'Gone') this.detached.forget(key);
+      else this.detached.observed(key, attachmentOf(spec, after.links));
+      const detached = decided.phase === 'Ready' ? this.detached.message(key) : undefined;
+      const [phase, message] = detached ? (['Detached', detached] as const) : [decided.phase, decided.message];
+      this.book.record(key, phase, message, now, context, after, this.deps.associator?.view(key, context.desired));
     }
     const { written, removed } = await this.book.flush();
     if (written + removed > 0) logger.debug({ written, removed, ms: Date.now() - Date.parse(now) }, 'statuses recorded');
-    await this.deps.statusStore.writeSummary({ ...this.summary(), at: now });
+    await this.writeSummary(now);
     return results;
   }
 
@@ -314,6 +364,34 @@ export class Reconciler {
     return { ...context, associations, associated };
   }
 
+  /** A tap a hypervisor held is about to be created anew: its VM is cut off. */
+  private noteRecreatedTaps(actions: readonly LinkAction[], context: PlanContext): void {
+    for (const action of actions) {
+      if (action.op !== 'create-tap') continue;
+      const spec = context.desired.bindings.get(action.key)?.spec;
+      if (spec?.targetDev !== action.name) continue;
+      if (this.detached.recreating(action.key, action.name, 'the tap a hypervisor held was deleted behind vifd\'s back')) {
+        this.deps.logger.warn({ port: action.key, tap: action.name }, 'recreating a tap a hypervisor held: the VM\'s NIC is detached until it is re-plugged');
+      }
+    }
+  }
+
+  /** Whether a round over these keys must read OVSDB: a round of Linux-only
+   * bindings never waits for a slow or hung ovsdb-server. */
+  private needsOvs(keys: readonly WorkKey[], context: PlanContext): boolean {
+    const ovs = this.lastOvs;
+    return keys.some((key) => {
+      if (linkNameOfKey(key) !== undefined) return false;
+      if (ovsBridgeOfKey(key) !== undefined) return true;
+      const binding = context.desired.bindings.get(key);
+      if (binding) return binding.spec.ovsPort !== undefined;
+      // Not desired: it may own OVS rows to remove (unknown until OVS was read once).
+      if (!ovs) return true;
+      for (const iface of ovs.interfaces.values()) if (iface.externalIds[OVS_PORT_KEY] === key) return true;
+      return false;
+    });
+  }
+
   private keepWhileHeld(key: WorkKey, context: PlanContext): boolean {
     if (context.desired.bindings.has(key) || context.desired.invalidOnly.has(key)) return true;
     this.heldKeys.add(key);
@@ -331,7 +409,7 @@ export class Reconciler {
       }
     }
     if (!changed) return;
-    if (this.adoptable.size === 0) await this.deps.journal.clear();
-    else await this.deps.journal.record([...this.adoptable]);
+    const write = this.adoptable.size === 0 ? this.deps.journal.clear() : this.deps.journal.record([...this.adoptable]);
+    await write.catch((error: unknown) => this.deps.logger.warn({ err: error }, 'intent journal not updated (state directory failing)'));
   }
 }

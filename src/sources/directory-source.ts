@@ -1,13 +1,27 @@
-// Desired bindings from a directory of JSON files. Events only mark paths
-// dirty; a short quiet period folds a burst (atomic replace, rename, many
-// files) into one update of the store, then the affected ports are enqueued.
+// Desired bindings from a directory of JSON files.
+//
+// Events only mark names dirty; a short quiet period folds a burst (atomic
+// replace, rename, many files) into one update of the store, then the
+// affected ports are enqueued. What makes it trustworthy:
+// - every inotify event counts (chokidar's raw events: its own change events
+//   are coalesced and can swallow a second write a few ms after the first);
+// - each file's version in the store is remembered by its fingerprint
+//   (device, inode, size, mtime, ctime); a re-check shortly after each read
+//   and the periodic resync() re-read whatever differs, so the last write
+//   always wins;
+// - a removal is applied only once the directory is seen intact: a
+//   directory that vanished, was moved away or replaced (rm -rf; mkdir) never
+//   means "everything deleted". While it is missing, nothing is removed; once
+//   a directory is there again (recreated, or a symlink to another one), it
+//   is followed: its files apply at once, removals after it has been quiet
+//   for a settle period.
 import { watch, type FSWatcher } from 'chokidar';
-import { stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { DesiredStore } from '../desired/store.js';
-import { listDocumentPaths, loadFiles } from './load-files.js';
-import { isDocumentName } from './read-document.js';
+import { fileSourceId, listDocumentPaths, loadFiles, realDir } from './load-files.js';
+import { fingerprintOf, isDocumentName, type Fingerprint } from './read-document.js';
 
 export interface DirectorySourceOptions {
   dir: string;
@@ -15,77 +29,227 @@ export interface DirectorySourceOptions {
   logger: Logger;
   onChange: (ports: Set<string>) => void;
   quietMs?: number;
+  /** A read is checked again this long after it (catches a write that raced it). */
+  recheckMs?: number;
+  /** How often the directory itself is checked (gone, moved, replaced). */
+  identityMs?: number;
+  /** After the directory came back, removals wait until it was quiet this long. */
+  settleMs?: number;
+}
+
+interface Identity {
+  dev: number;
+  ino: number;
+  real: string;
+}
+
+function identityOf(dir: string): Identity | undefined {
+  try {
+    const info = statSync(dir);
+    if (!info.isDirectory()) return undefined;
+    return { dev: info.dev, ino: info.ino, real: realDir(dir) };
+  } catch {
+    return undefined;
+  }
+}
+
+const sameIdentity = (a: Identity | undefined, b: Identity | undefined): boolean =>
+  a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino && a.real === b.real;
+
+function currentFingerprint(path: string): Fingerprint | undefined {
+  try {
+    return fingerprintOf(statSync(path));
+  } catch {
+    return undefined;
+  }
 }
 
 export class DirectorySource {
   private watcher: FSWatcher | undefined;
+  private identity: Identity | undefined;
+  /** path → fingerprint of the version in the store (present files only). */
+  private readonly known = new Map<string, Fingerprint>();
   private readonly dirty = new Set<string>();
+  private readonly rechecks = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  private recheckTimer: NodeJS.Timeout | undefined;
+  private identityTimer: NodeJS.Timeout | undefined;
+  private settleTimer: NodeJS.Timeout | undefined;
+  /** Removals wait until then (after the directory came back). */
+  private settleUntil = 0;
+  private missing = false;
+  private stopped = false;
   private flushing: Promise<void> = Promise.resolve();
   private watching: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: DirectorySourceOptions) {}
+
+  /** True while the directory is missing (removals are held). */
+  get directoryMissing(): boolean {
+    return this.missing;
+  }
 
   /** Reads every document once (resolves then), and starts watching. The
    * watch is set up in the background: chokidar stats every file of the
    * directory first, which need not delay the first reconcile. Whatever
    * changed before the watch was ready is caught up afterwards. */
   async start(): Promise<void> {
-    const loadStarted = Date.now();
-    const paths = await listDocumentPaths(this.o.dir);
-    await this.load(paths);
+    this.identity = identityOf(this.o.dir);
+    if (!this.identity) throw new Error(`desired directory ${this.o.dir} is not a directory`);
+    this.load(listDocumentPaths(this.o.dir));
     this.watching = this.watch()
-      .then(() => this.catchUp(new Set(paths), loadStarted))
+      .then(() => this.resync())
       .catch((error: unknown) => this.o.logger.error({ err: error, dir: this.o.dir }, 'directory watch set-up failed'));
+    this.identityTimer = setInterval(() => this.checkIdentity(), this.o.identityMs ?? 1000);
+    this.identityTimer.unref();
   }
 
-  private async watch(): Promise<void> {
-    this.watcher = watch(this.o.dir, {
-      ignoreInitial: true,
-      depth: 0,
-      ignored: (path, stats) => path !== this.o.dir && (stats?.isDirectory() === true || !isDocumentName(basename(path))),
-    });
-    for (const event of ['add', 'change', 'unlink'] as const) {
-      this.watcher.on(event, (path: string) => this.markDirty(path));
+  /** Compares the directory with what the store holds and reads whatever
+   * differs: new, changed (by fingerprint) and removed files. The periodic
+   * resync calls it: events may be lost, the directory is the truth. */
+  async resync(): Promise<void> {
+    if (!this.checkIdentity()) return;
+    let paths: string[];
+    try {
+      paths = listDocumentPaths(this.o.dir);
+    } catch {
+      return; // vanished meanwhile: the identity check handles it
     }
-    this.watcher.on('error', (error) => this.o.logger.error({ err: error, dir: this.o.dir }, 'directory watch error'));
-    await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
-  }
-
-  /** Files added, changed or removed while the initial read and the watch
-   * set-up overlapped. */
-  private async catchUp(loaded: ReadonlySet<string>, since: number): Promise<void> {
-    const now = await listDocumentPaths(this.o.dir);
-    const stats = await Promise.all(now.map((p) => stat(p).catch(() => undefined)));
-    const again = now.filter((p, i) => !loaded.has(p) || (stats[i]?.mtimeMs ?? Infinity) >= since - 20);
-    const present = new Set(now);
-    const gone = [...loaded].filter((p) => !present.has(p));
-    if (again.length + gone.length > 0) await this.load([...again, ...gone]);
+    const present = new Set(paths);
+    const differ = paths.filter((p) => !this.known.has(p) || this.known.get(p) !== currentFingerprint(p));
+    const gone = [...this.known.keys()].filter((p) => !present.has(p));
+    if (differ.length + gone.length > 0) {
+      this.o.logger.debug({ changed: differ.length, gone: gone.length }, 'desired directory resync found changes');
+      this.enqueue([...differ, ...gone], 0);
+    }
+    await this.flushing;
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.watching;
-    if (this.timer) clearTimeout(this.timer);
+    for (const t of [this.timer, this.recheckTimer, this.settleTimer]) if (t) clearTimeout(t);
+    if (this.identityTimer) clearInterval(this.identityTimer);
     await this.watcher?.close();
     await this.flushing;
   }
 
-  private markDirty(path: string): void {
-    this.dirty.add(path);
+  private async watch(): Promise<void> {
+    const dir = this.o.dir;
+    const watcher = watch(dir, {
+      ignoreInitial: true,
+      depth: 0,
+      // Root may read a file without the owner-read bit (mode 000): do not skip it.
+      ignorePermissionErrors: true,
+      ignored: (path, stats) => path !== dir && (stats?.isDirectory() === true || !isDocumentName(basename(path))),
+    });
+    this.watcher = watcher;
+    for (const event of ['add', 'change', 'unlink'] as const) watcher.on(event, (path: string) => this.enqueue([path]));
+    // Every inotify event on the directory, uncoalesced.
+    const watched = resolve(dir);
+    watcher.on('raw', (_event, name: string | null, opts: unknown) => {
+      const from = (opts as { watchedPath?: string } | undefined)?.watchedPath;
+      if (from === undefined || resolve(from) !== watched) return;
+      if (!name) this.enqueueAll();
+      else if (isDocumentName(name)) this.enqueue([join(dir, name)]);
+      else if (name.startsWith('..')) this.enqueueAll(); // a ConfigMap-style `..data` swap
+    });
+    watcher.on('unlinkDir', (path: string) => {
+      if (path === dir) this.checkIdentity();
+    });
+    watcher.on('error', (error) => this.o.logger.error({ err: error, dir }, 'directory watch error'));
+    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+  }
+
+  /** The directory is still the one watched. If it vanished or was replaced,
+   * says so, holds removals and follows the new one when it is there. */
+  private checkIdentity(): boolean {
+    if (this.stopped) return false;
+    const now = identityOf(this.o.dir);
+    if (sameIdentity(now, this.identity)) return true;
+    if (!now) {
+      if (!this.missing) {
+        this.missing = true;
+        this.o.logger.warn({ dir: this.o.dir, bindings: this.known.size }, 'desired directory is gone: nothing is removed until it is back');
+      }
+      return false;
+    }
+    // A directory is there again, or another one (moved, recreated, symlink swapped).
+    this.o.logger.warn({ dir: this.o.dir, real: now.real, wasMissing: this.missing }, 'desired directory replaced: following the new one (removals wait until it settles)');
+    this.missing = false;
+    this.identity = now;
+    this.settleUntil = Date.now() + (this.o.settleMs ?? 2000);
+    const old = this.watcher;
+    this.watcher = undefined;
+    this.watching = (old?.close() ?? Promise.resolve())
+      .then(() => (this.stopped ? undefined : this.watch()))
+      .then(() => this.resync())
+      .catch((error: unknown) => this.o.logger.error({ err: error, dir: this.o.dir }, 'directory watch set-up failed'));
+    return false;
+  }
+
+  private enqueueAll(): void {
+    void this.resync();
+  }
+
+  private enqueue(paths: Iterable<string>, quietMs = this.o.quietMs ?? 30): void {
+    for (const p of paths) this.dirty.add(p);
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      const paths = [...this.dirty];
+      const batch = [...this.dirty];
       this.dirty.clear();
-      this.flushing = this.flushing.then(() => this.load(paths)).catch((error: unknown) => this.o.logger.error({ err: error }, 'reading desired files failed'));
-    }, this.o.quietMs ?? 30);
+      this.flushing = this.flushing
+        .then(() => this.flush(batch))
+        .catch((error: unknown) => this.o.logger.error({ err: error }, 'reading desired files failed'));
+    }, quietMs);
   }
 
-  private async load(paths: string[]): Promise<void> {
-    const report = await loadFiles(paths, this.o.store);
+  private flush(paths: string[]): void {
+    if (this.stopped) return;
+    if (!this.checkIdentity()) return; // resync() reads everything once it is back
+    const gone = paths.filter((p) => currentFingerprint(p) === undefined && this.known.has(p));
+    const removable = Date.now() >= this.settleUntil;
+    if (!removable && gone.length > 0) {
+      if (!this.settleTimer) {
+        this.settleTimer = setTimeout(() => {
+          this.settleTimer = undefined;
+          void this.resync();
+        }, this.settleUntil - Date.now() + 10);
+      }
+    }
+    this.load(removable ? paths : paths.filter((p) => !gone.includes(p)));
+  }
+
+  private load(paths: string[]): void {
+    if (paths.length === 0) return;
+    const report = loadFiles(paths, this.o.store, this.identity?.real);
+    for (const [path, fingerprint] of report.read) {
+      if (fingerprint === undefined) this.known.delete(path);
+      else this.known.set(path, fingerprint);
+      this.rechecks.add(path);
+    }
     for (const { source, problems } of report.invalid) {
       this.o.logger.warn({ source, problems }, 'invalid desired document; its last valid version stays applied');
     }
-    if (report.affected.size > 0) this.o.onChange(report.affected);
+    this.scheduleRecheck();
+    this.o.onChange(report.affected); // even when empty: the list of invalid documents may have changed
+  }
+
+  /** Shortly after a read, the file is looked at once more: a write that
+   * landed just after the read (and whose event was folded into the one
+   * that made us read) is read too. */
+  private scheduleRecheck(): void {
+    if (this.recheckTimer || this.stopped) return;
+    this.recheckTimer = setTimeout(() => {
+      this.recheckTimer = undefined;
+      const paths = [...this.rechecks];
+      this.rechecks.clear();
+      const differ = paths.filter((p) => this.known.get(p) !== currentFingerprint(p));
+      if (differ.length > 0) this.enqueue(differ, 0);
+    }, this.o.recheckMs ?? 150);
+    this.recheckTimer.unref();
   }
 }
+
+export { fileSourceId };

@@ -1,34 +1,24 @@
-// One vifd per state directory: an exclusive lock file holding the pid. A lock
-// left by a dead process (SIGKILL) is taken over.
-import { readFileSync } from 'node:fs';
-import { open, readFile, unlink } from 'node:fs/promises';
+// One vifd per state directory, arbitrated by the kernel: the holder binds an
+// abstract unix socket named after the directory's real path (abstract names
+// vanish with the process that bound them: no stale lock after a SIGKILL, and
+// no window in which a half-written lock file can be taken for a stale one).
+// The lock file beside it only says who holds the lock, for the error.
+// (Abstract sockets belong to a network namespace: vifd itself always runs in
+// the host's and manages others through `ip -n`.)
+import { createHash } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 
 export class StateLockedError extends Error {
   readonly code = 'STATE_DIR_LOCKED';
-  constructor(readonly stateDir: string, readonly holderPid: number) {
-    super(`another vifd (pid ${holderPid}) already runs on state directory ${stateDir}`);
+  constructor(
+    readonly stateDir: string,
+    readonly holderPid: number | undefined,
+  ) {
+    super(`another vifd${holderPid ? ` (pid ${holderPid})` : ''} already runs on state directory ${stateDir}`);
     this.name = 'StateLockedError';
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** The process's start time (clock ticks since boot, /proc/PID/stat field
- * 22): with the pid it names one process, even after the pid is reused. */
-function startTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
   }
 }
 
@@ -36,24 +26,35 @@ export interface StateLock {
   release(): Promise<void>;
 }
 
+/** The abstract socket name that stands for the lock of this state directory. */
+export function lockName(stateDir: string): string {
+  const real = realpathSync.native(stateDir);
+  return `\0vifd-state-lock/${createHash('sha256').update(real).digest('hex').slice(0, 40)}`;
+}
+
+function bind(name: string): Promise<Server | undefined> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' ? resolve(undefined) : reject(error)));
+    server.listen({ path: name, exclusive: true }, () => {
+      server.unref(); // the lock must not keep the process alive by itself
+      resolve(server);
+    });
+  });
+}
+
 export async function lockStateDir(stateDir: string): Promise<StateLock> {
   const path = join(stateDir, 'vifd.lock');
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const handle = await open(path, 'wx', 0o644);
-      await handle.writeFile(`${process.pid} ${startTime(process.pid) ?? ''}\n`);
-      await handle.sync();
-      await handle.close();
-      return { release: () => unlink(path).catch(() => undefined) };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const [pidText, started] = (await readFile(path, 'utf8').catch(() => '')).trim().split(/\s+/u);
-      const pid = Number.parseInt(pidText ?? '', 10);
-      // Same pid but another start time: the holder died and its pid was reused.
-      const reused = started !== undefined && started !== '' && startTime(pid) !== undefined && startTime(pid) !== started;
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid) && !reused) throw new StateLockedError(stateDir, pid);
-      await unlink(path).catch(() => undefined); // stale: its holder is gone
-    }
+  const server = await bind(lockName(stateDir));
+  if (!server) {
+    const pid = Number.parseInt((await readFile(path, 'utf8').catch(() => '')).trim().split(/\s+/u)[0] ?? '', 10);
+    throw new StateLockedError(stateDir, Number.isInteger(pid) && pid > 0 ? pid : undefined);
   }
-  throw new Error(`could not take the lock ${path}`);
+  await writeFile(path, `${process.pid}\n`, { mode: 0o600 });
+  return {
+    async release() {
+      await unlink(path).catch(() => undefined);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }

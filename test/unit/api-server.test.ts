@@ -1,7 +1,7 @@
 // The server on a unix socket in a temp dir, with the real routes over a
 // fake daemon: socket mode, stale-socket replacement, a live socket refused.
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -18,7 +18,7 @@ import { DesiredStore } from '../../src/desired/store.js';
 const logger = pino({ level: 'silent' });
 const dirs: string[] = [];
 
-function makeServer(dir: string, token?: string) {
+function makeServer(dir: string, token?: string, log = logger) {
   const hub = new WatchHub(() => []);
   const ctx = {
     bindings: new BindingsService({ store: new DesiredStore(), files: new ApiBindingFiles(dir), onChange: () => undefined, logger }),
@@ -29,7 +29,7 @@ function makeServer(dir: string, token?: string) {
     readiness: () => ({ ready: false, reason: 'not yet' }),
   };
   const path = join(dir, 'vifd.sock');
-  return { server: new ApiServer(ctx, { address: { kind: 'unix', path }, ...(token ? { token } : {}), logger }), path };
+  return { server: new ApiServer(ctx, { address: { kind: 'unix', path }, ...(token ? { token } : {}), logger: log }), path };
 }
 
 afterEach(() => {
@@ -81,5 +81,25 @@ describe('ApiServer', () => {
     anonymous.destroy();
     authorised.destroy();
     await server.stop();
+  });
+
+  it('a client that hangs up mid-body (slowloris) is one debug line, not an error with a stack', async () => {
+    const dir = tempDir();
+    const lines: Array<{ level: number; msg: string }> = [];
+    const recording = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) });
+    const { server, path } = makeServer(dir, undefined, recording);
+    await server.start();
+    for (let i = 0; i < 3; i++) {
+      const socket = connect(path);
+      await new Promise<void>((r) => socket.once('connect', () => r()));
+      socket.write(`PUT /v1/bindings/11111111-1111-4111-8111-111111111111 HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\n{"apiVersion":`);
+      await new Promise((r) => setTimeout(r, 50));
+      socket.destroy();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    await server.stop();
+    const about = lines.filter((l) => l.msg.includes('went away') || l.msg.includes('API request failed'));
+    expect(about).toHaveLength(3);
+    expect(about.every((l) => l.level === 20 && l.msg === 'API client went away mid-request')).toBe(true);
   });
 });
