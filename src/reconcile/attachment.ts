@@ -49,6 +49,12 @@ export class DetachedPorts {
     return true;
   }
 
+  /** What the previous run recorded: a Detached VM is still detached after a restart. */
+  restore(port: string, attached: boolean | null | undefined, detachedMessage: string | undefined): void {
+    if (attached === true || attached === false) this.lastAttached.set(port, attached);
+    if (detachedMessage) this.detached.set(port, detachedMessage);
+  }
+
   message(port: string): string | undefined {
     return this.detached.get(port);
   }

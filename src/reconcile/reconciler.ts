@@ -102,6 +102,7 @@ export class Reconciler {
    * sources start, so their first keys see it. */
   async restore(): Promise<void> {
     await this.book.restore();
+    for (const status of this.book.list()) this.detached.restore(status.port, status.attached, status.phase === 'Detached' ? status.message : undefined);
     const journal = await this.deps.journal.pending();
     if (journal.corrupt) this.deps.logger.warn('corrupt intent journal ignored');
     this.adoptable = journal.names;
@@ -236,7 +237,7 @@ export class Reconciler {
     return {
       ...prefixed('book.', this.book.sizes()),
       ...prefixed('queue.', this.queue.sizes()),
-      adoptable: this.adoptable.size, heldKeys: this.heldKeys.size, roundNoteActed: this.roundNote.acted.length, roundListeners: this.roundListeners.size,
+      adoptable: this.adoptable.size, heldKeys: this.heldKeys.size, detached: this.detached.size, roundNoteActed: this.roundNote.acted.length, roundListeners: this.roundListeners.size,
     };
   }
 

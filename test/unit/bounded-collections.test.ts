@@ -95,6 +95,7 @@ function prng(seed: number): () => number {
 }
 
 const BRIDGES = ['brq-bound-a', 'brq-bound-b'];
+const ORPHANS = 25;
 const MTUS = [1400, 1450, 1500];
 const portOf = (n: number) => `${n.toString(16).padStart(8, '0')}-b0b0-4000-8000-${n.toString(16).padStart(12, '0')}`;
 const macOf = (n: number) => `fa:16:3e:${[(n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
@@ -107,14 +108,14 @@ function controller(wired: boolean) {
   const host = new MemoryHost();
   const store = new DesiredStore();
   const written = new Map<string, BindingStatus>();
+  // The status files, in memory (what the reconciler and its status book call).
   const statusStore = {
-    stateDir: '/nonexistent', dir: '/nonexistent/status',
-    init: async () => undefined, discard: async () => undefined,
+    discard: async () => undefined,
     writeMany: async (statuses: readonly BindingStatus[]) => void statuses.forEach((s) => written.set(s.port, s)),
     remove: async (port: string) => void written.delete(port),
     readAll: async () => ({ statuses: [], corrupt: [] }),
     writeSummary: async () => undefined,
-  } satisfies StatusStore;
+  } as unknown as StatusStore;
   const journal = { record: async () => undefined, clear: async () => undefined, pending: async () => ({ names: new Set<string>(), corrupt: false }) };
   const reconciler = new Reconciler({
     host, store, statusStore, journal: journal as unknown as IntentJournal, ownership: DEFAULT_OWNERSHIP,
@@ -141,7 +142,7 @@ describe('long-lived collections stay bounded by what exists', () => {
     const { host, store, written, reconciler, hub, metrics } = controller(wired);
     // Devices a previous run left for ports it has no status of (a lost
     // state directory): vifd removes them, and must forget them entirely.
-    for (let i = 0; i < 25; i++) {
+    for (let i = 0; i < ORPHANS; i++) {
       host.links.set(`tapgone${i}`, {
         ifindex: 1000 + i, name: `tapgone${i}`, kind: 'tap', rawKind: 'tun', mtu: 1500, mac: undefined, up: true, master: undefined,
         group: DEFAULT_OWNERSHIP.group, alias: `vifd:port:${portOf(0xf00000 + i)}`, link: undefined, macvtapMode: undefined, persistent: true,
@@ -157,7 +158,8 @@ describe('long-lived collections stay bounded by what exists', () => {
     const counts = { adds: 0, changes: 0, removes: 0, tapDeletes: 0 };
     const write = (n: number, mtu: number, bridge: string) => reconciler.desiredChanged(store.set(`file:b-${n}.json`, parseDocumentValue(doc(n, mtu, bridge))));
 
-    let existedBefore = 0;
+    let existedBefore = ORPHANS; // the orphan taps' ports, until the first round removes them
+    let addsBefore = 0;
     const checkBounded = async (label: string) => {
       await reconciler.queue.whenIdle();
       const desired = slots.filter((s) => s !== undefined);
@@ -172,9 +174,12 @@ describe('long-lived collections stay bounded by what exists', () => {
       expect(sizes['queue.inFlight'], where).toBe(0);
       expect(sizes['adoptable'], where).toBe(0);
       expect(sizes['heldKeys'], where).toBe(0);
-      // The last round's note: its keys, at most what existed before this burst's removals too.
-      expect(sizes['roundNoteActed'], where).toBeLessThanOrEqual(Math.max(keysThatMayExist, existedBefore + BRIDGES.length + 20));
+      expect(sizes['detached'], where).toBeLessThanOrEqual(2 * exist);
+      expect(sizes['queue.rounds'], where).toBe(0);
+      // The last round's note: at most the ports that existed at some moment of this burst.
+      expect(sizes['roundNoteActed'], where).toBeLessThanOrEqual(existedBefore + counts.adds - addsBefore + BRIDGES.length);
       existedBefore = exist;
+      addsBefore = counts.adds;
       expect(hub.historySize, where).toBeLessThanOrEqual(300);
       expect(hub.knownPorts, where).toBe(wired ? exist : 0);
       const m = metrics.sizes();
