@@ -57,7 +57,7 @@ export class VifdMetrics {
     this.registry.add(
       new Gauge(
         'vifd_host_commands_total',
-        'Short-lived commands started through the host command runner (ip link dumps and -batch, sync -f). Not counted: vdptool, the netlink helper, the long-running ip monitor; OVS changes go over the OVSDB socket, not commands.',
+        'Short-lived commands started through the host command runner: ip (link dumps, -batch) and sync -f. Not counted: vdptool and the netlink helper (port profiles), the long-running ip monitor and vifd-notify helper; OVS changes go over the OVSDB socket.',
         () => [{ value: sources.hostCommands() }],
         'counter',
       ),
