@@ -45,8 +45,12 @@ export interface MinuteRow {
   desired: number;
   heapUsedAfterGc: number;
   heapTotal: number;
+  /** RSS right after the minute's full GC. */
+  rssAfterGc: number;
   rssMin: number;
   rssMax: number;
+  /** Memory outside the V8 heap: Buffers, ArrayBuffers (after the GC). */
+  external: number;
   fdsMax: number;
   childrenMax: number;
 }
@@ -201,7 +205,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 
     const rows: MinuteRow[] = [];
     const metricChecks: Array<{ rss: [number, number]; fds: [number, number] }> = [];
-    o.log('min  adds  chg  rm  tapdel desired | heap MB (after GC) heapTotal | RSS MB min..max | fds | children');
+    o.log('min  adds  chg  rm  tapdel desired | heap MB (after GC) heapTotal external | RSS MB after GC, min..max | fds | children');
     try {
       for (let minute = 1; minute <= o.minutes; minute++) {
         const before = { ...counts };
@@ -227,6 +231,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           desired: present().length,
           heapUsedAfterGc: gc.after.heapUsed,
           heapTotal: gc.after.heapTotal,
+          rssAfterGc: procNow?.rssBytes ?? gc.after.rss,
+          external: gc.after.external,
           rssMin: Math.min(...samples.map((s) => s.rssBytes)),
           rssMax: Math.max(...samples.map((s) => s.rssBytes)),
           fdsMax: Math.max(...samples.map((s) => s.fds)),
@@ -267,14 +273,15 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const givenBack = emptyHeap <= warm.heap + margin;
     // /metrics must agree with /proc: RSS within 10 % (read moments apart), fds within 3.
     const metricsAgree = metricChecks.every((c) => Math.abs(c.rss[0] - c.rss[1]) <= 0.1 * c.rss[1] && Math.abs(c.fds[0] - c.fds[1]) <= 3);
-    const rssFirst = fitRows[0]?.rssMin ?? 0;
-    const rssLast = rows.at(-1)?.rssMin ?? 0;
+    const rssFirst = fitRows[0]?.rssAfterGc ?? 0;
+    const rssLast = rows.at(-1)?.rssAfterGc ?? 0;
+    const rssFit = linearFit(fitRows.map((r) => r.minute / 60), fitRows.map((r) => r.rssAfterGc / (1024 * 1024)));
     o.log('');
     for (const m of mismatches.slice(0, 20)) o.log(`mismatch: ${m}`);
     for (const l of leaks.slice(0, 20)) o.log(`leak: ${l}`);
     o.log(
       `verdict: heap slope ${fit ? `${fit.slope >= 0 ? '+' : ''}${fit.slope.toFixed(2)} MB/h (least squares over minutes ${warmMinutes + 1}-${rows.length}, r2 ${fit.r2.toFixed(2)})` : 'n/a (too few minutes)'}; ` +
-        `heap after GC ${mb(fitRows[0]?.heapUsedAfterGc ?? 0)} -> ${mb(rows.at(-1)?.heapUsedAfterGc ?? 0)} MB; RSS (min) ${mb(rssFirst)} -> ${mb(rssLast)} MB; ` +
+        `heap after GC ${mb(fitRows[0]?.heapUsedAfterGc ?? 0)} -> ${mb(rows.at(-1)?.heapUsedAfterGc ?? 0)} MB; RSS after GC ${mb(rssFirst)} -> ${mb(rssLast)} MB${rssFit ? ` (${rssFit.slope >= 0 ? '+' : ''}${rssFit.slope.toFixed(1)} MB/h)` : ''}; ` +
         `fds max ${Math.max(...rows.map((r) => r.fdsMax))}, children max ${Math.max(...rows.map((r) => r.childrenMax))}; ` +
         `files matching their device: ${desired.length - mismatches.length}/${desired.length}${leaks.length ? `, ${leaks.length} leaked devices` : ''}; ` +
         `all removed: heap ${mb(emptyHeap)} MB vs ${mb(warm.heap)} MB after the warm-up (${emptyHeap >= warm.heap ? '+' : ''}${mb(emptyHeap - warm.heap)} MB, margin ${mb(margin)}: ${givenBack ? 'given back' : 'NOT given back'}; cold fresh start ${mb(freshHeap)} MB); ` +
@@ -301,7 +308,7 @@ export function formatRow(r: MinuteRow): string {
   const pad = (v: string | number, n: number) => String(v).padStart(n);
   return (
     `${pad(r.minute, 3)} ${pad(r.adds, 5)} ${pad(r.changes, 4)} ${pad(r.removes, 3)} ${pad(r.tapDeletes, 7)} ${pad(r.desired, 7)} | ` +
-    `${pad(mb(r.heapUsedAfterGc), 18)} ${pad(mb(r.heapTotal), 9)} | ${pad(`${mb(r.rssMin)}..${mb(r.rssMax)}`, 15)} | ${pad(r.fdsMax, 3)} | ${pad(r.childrenMax, 8)}`
+    `${pad(mb(r.heapUsedAfterGc), 18)} ${pad(mb(r.heapTotal), 9)} ${pad(mb(r.external), 8)} | ${pad(mb(r.rssAfterGc), 14)}, ${pad(`${mb(r.rssMin)}..${mb(r.rssMax)}`, 12)} | ${pad(r.fdsMax, 3)} | ${pad(r.childrenMax, 8)}`
   );
 }
 
