@@ -1,4 +1,4 @@
-// npm run soak -- --minutes M [--bindings K] [--seed S] [--rate R] [--tap-deletes D] [--keep]
+// npm run soak -- --minutes M [--bindings K] [--seed S] [--rate R] [--tap-deletes D] [--keep] [--heap-snapshot]
 // Runs the real vifd under seeded churn on a throwaway namespace and prints,
 // per minute, heap used after a full GC, RSS, open fds and child processes,
 // then a verdict line (heap slope per hour, every desired file matching its
@@ -16,6 +16,7 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '20' },
     'tap-deletes': { type: 'string', default: '1' },
     keep: { type: 'boolean', default: false },
+    'heap-snapshot': { type: 'boolean', default: false },
   },
 });
 
@@ -48,7 +49,8 @@ const result = await runSoak({
   seed: num('seed', values.seed, 0),
   changesPerSecond: num('rate', values.rate, 0.1),
   tapDeletesPerSecond: num('tap-deletes', values['tap-deletes'], 0),
-  keep: values.keep,
+  keep: values.keep || values['heap-snapshot'],
+  heapSnapshot: values['heap-snapshot'],
   log,
   signal: abort.signal,
 }).catch((error: unknown) => {
