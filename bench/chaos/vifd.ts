@@ -30,6 +30,8 @@ export class VifdChild {
     private readonly args: string[],
     private readonly logFile: string,
     private readonly env: Record<string, string> = {},
+    /** Options for node itself, before the script (e.g. --expose-gc). */
+    private readonly nodeArgs: string[] = [],
   ) {}
 
   get pid(): number | undefined {
@@ -47,7 +49,7 @@ export class VifdChild {
     this.logOffset = existsSync(this.logFile) ? statSync(this.logFile).size : 0;
     const fd = openSync(this.logFile, 'a');
     const bin = join(repoRoot(), 'bin', 'vifd.js');
-    const child = spawn(process.execPath, [bin, ...this.args], {
+    const child = spawn(process.execPath, [...this.nodeArgs, bin, ...this.args], {
       stdio: ['ignore', fd, fd],
       env: { ...process.env, VIFD_LOG_LEVEL: process.env['VIFD_LOG_LEVEL'] ?? 'info', ...this.env },
     });

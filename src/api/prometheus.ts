@@ -16,7 +16,7 @@ function formatNumber(n: number): string {
   return Number.isNaN(n) ? 'NaN' : String(n);
 }
 
-interface Metric {
+export interface Metric {
   render(): string[];
 }
 

@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BindingStatus } from '../reconcile/status.js';
 import { readJsonBody } from './body.js';
+import { debugGc } from './debug-gc.js';
 import { portFromUrl, type BindingsService } from './bindings-service.js';
 import { MethodNotAllowedError, NotFoundError } from './errors.js';
 import { PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
@@ -40,7 +41,9 @@ function findStatus(ctx: ApiContext, port: string): BindingStatus {
 }
 
 export function buildRoutes(ctx: ApiContext): Route[] {
+  const gc = debugGc();
   return [
+    ...(gc ? [{ name: '/debug/gc', pattern: /^\/debug\/gc$/u, methods: { POST: () => json(200, gc()) } }] : []),
     { name: '/healthz', pattern: /^\/healthz$/u, methods: { GET: () => json(200, { status: 'ok' }) } },
     {
       name: '/readyz',

@@ -1,5 +1,6 @@
 // vifd's Prometheus metrics, fed by the reconciler's hooks (rounds, status
-// changes), kernel link events and the API itself.
+// changes), kernel link events and the API itself, plus the default process
+// metrics of Prometheus clients (process-metrics.ts).
 //
 // Repair latency is approximate: it runs from the earliest kernel link event
 // seen before the round that found a Ready binding broken (or that round's
@@ -8,6 +9,7 @@
 // Ready. Link events unrelated to the binding may start the clock early.
 import type { RoundInfo } from '../reconcile/reconciler.js';
 import type { BindingStatus, Phase } from '../reconcile/status.js';
+import { processMetrics } from './process-metrics.js';
 import { Counter, Gauge, Histogram, Registry } from './prometheus.js';
 
 export interface MetricsSources {
@@ -62,10 +64,23 @@ export class VifdMetrics {
         return [...counts].map(([phase, value]) => ({ labels: { phase }, value }));
       }),
     );
-    this.registry.add(new Gauge('vifd_host_commands_total', 'Host commands run (ip, ovs, helpers).', () => [{ value: sources.hostCommands() }], 'counter'));
+    this.registry.add(
+      new Gauge(
+        'vifd_host_commands_total',
+        'Short-lived commands started through the host command runner: ip (link dumps, -batch) and sync -f. Not counted: vdptool and the netlink helper (port profiles), the long-running ip monitor and vifd-notify helper; OVS changes go over the OVSDB socket.',
+        () => [{ value: sources.hostCommands() }],
+        'counter',
+      ),
+    );
     this.registry.add(new Gauge('vifd_watch_clients', 'Connected watch streams.', () => [{ value: sources.watchClients() }]));
     this.registry.add(new Gauge('vifd_status_revision', 'Latest status revision (GET /v1/watch).', () => [{ value: sources.revision() }]));
+    for (const metric of processMetrics()) this.registry.add(metric);
     for (const s of sources.statuses()) this.phases.set(s.port, s.phase);
+  }
+
+  /** Entries held per collection (bounded by the bindings that exist). */
+  sizes(): { phases: number; brokenSince: number; enteredReady: number; linkEvents: number } {
+    return { phases: this.phases.size, brokenSince: this.brokenSince.size, enteredReady: this.enteredReady.size, linkEvents: this.linkEvents.length };
   }
 
   render(): string {

@@ -1,8 +1,11 @@
 // Status changes with a revision, for GET /v1/watch. Each change gets the next
-// revision; the most recent ones stay in a bounded ring so a client that lost
-// its connection resumes from its last revision and misses nothing. A client
-// whose revision is older than the ring (or from another daemon run) gets a
-// RESET and a full snapshot instead. Revisions start at the daemon's start
+// revision; the most recent ones stay in a bounded history so a client that
+// lost its connection resumes from its last revision and misses nothing. The
+// history holds at most `ringSize` changes and none older than `maxAgeMs`
+// (pruned on every publish, subscribe and heartbeat, so an idle daemon gives
+// it back too): its memory depends on neither the daemon's age nor the number
+// of changes ever made. A client whose revision is older than the history (or
+// from another daemon run) gets a RESET and a full snapshot instead. Revisions start at the daemon's start
 // time in microseconds, so they also increase across restarts: a revision
 // from a previous run is always older than the ring.
 import type { BindingStatus } from '../reconcile/status.js';
@@ -29,21 +32,46 @@ export interface WatchStart {
 }
 
 export const DEFAULT_RING_SIZE = 10_000;
+/** Changes older than this are dropped from the history (2 minutes): a
+ * client away longer resumes with RESET + snapshot, which costs it little. */
+export const DEFAULT_RING_MAX_AGE_MS = 2 * 60_000;
+
+export interface WatchHubOptions {
+  maxAgeMs?: number;
+  now?: () => number;
+}
 
 export class WatchHub {
   private revisionNow: number;
-  private readonly ring: ChangeEvent[] = [];
+  /** The history: ring[ringStart..] are the kept changes, at[i] when ring[i] was published. */
+  private ring: ChangeEvent[] = [];
+  private at: number[] = [];
   private ringStart = 0;
   private readonly subscribers = new Set<Subscriber>();
   private readonly known = new Set<string>();
+  private readonly maxAgeMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly currentStatuses: () => readonly BindingStatus[],
     private readonly ringSize = DEFAULT_RING_SIZE,
     startRevision = Date.now() * 1000,
+    options: WatchHubOptions = {},
   ) {
     this.revisionNow = startRevision;
+    this.maxAgeMs = options.maxAgeMs ?? DEFAULT_RING_MAX_AGE_MS;
+    this.now = options.now ?? Date.now;
     for (const status of currentStatuses()) this.known.add(status.port);
+  }
+
+  /** Changes kept for resuming clients (at most ringSize). */
+  get historySize(): number {
+    return this.ring.length - this.ringStart;
+  }
+
+  /** Ports the hub knows to exist (to tell ADDED from MODIFIED). */
+  get knownPorts(): number {
+    return this.known.size;
   }
 
   get revision(): number {
@@ -68,17 +96,15 @@ export class WatchHub {
     const revision = ++this.revisionNow;
     const event: ChangeEvent = status ? { type: existed ? 'MODIFIED' : 'ADDED', revision, port, status } : { type: 'DELETED', revision, port };
     this.ring.push(event);
-    if (this.ring.length - this.ringStart > this.ringSize) this.ringStart++;
-    if (this.ringStart > 1024 && this.ringStart * 2 > this.ring.length) {
-      this.ring.splice(0, this.ringStart);
-      this.ringStart = 0;
-    }
+    this.at.push(this.now());
+    this.prune();
     for (const subscriber of this.subscribers) subscriber.send([event]);
   }
 
   /** Registers a subscriber and computes what it needs first, atomically
    * (nothing can be published in between: this is synchronous). */
   subscribe(subscriber: Subscriber, since: number | undefined): WatchStart {
+    this.prune();
     const revision = this.revisionNow;
     let initial: WatchEvent[];
     let reset = false;
@@ -102,7 +128,28 @@ export class WatchHub {
 
   /** A heartbeat for every subscriber (keeps idle connections observable). */
   bookmark(): void {
+    this.prune();
     const event: WatchEvent = { type: 'BOOKMARK', revision: this.revisionNow };
     for (const subscriber of this.subscribers) subscriber.send([event]);
+  }
+
+  /** Drops changes beyond the count and age bounds; compacts the arrays once
+   * more than half of them is dropped entries. */
+  private prune(): void {
+    const oldest = this.now() - this.maxAgeMs;
+    while (this.ringStart < this.ring.length && (this.ring.length - this.ringStart > this.ringSize || this.at[this.ringStart]! < oldest)) {
+      this.ringStart++;
+    }
+    if (this.ringStart === this.ring.length) {
+      if (this.ringStart > 0) {
+        this.ring = [];
+        this.at = [];
+        this.ringStart = 0;
+      }
+    } else if (this.ringStart > 1024 && this.ringStart * 2 > this.ring.length) {
+      this.ring = this.ring.slice(this.ringStart);
+      this.at = this.at.slice(this.ringStart);
+      this.ringStart = 0;
+    }
   }
 }

@@ -244,6 +244,16 @@ export class Reconciler {
     return this.book.list();
   }
 
+  /** Entries held by the controller's long-lived collections (tests, soak). */
+  internalSizes(): Record<string, number> {
+    const prefixed = (prefix: string, sizes: Record<string, number>) => Object.fromEntries(Object.entries(sizes).map(([k, v]) => [prefix + k, v]));
+    return {
+      ...prefixed('book.', this.book.sizes()),
+      ...prefixed('queue.', this.queue.sizes()),
+      adoptable: this.adoptable.size, heldKeys: this.heldKeys.size, detached: this.detached.size, roundNoteActed: this.roundNote.acted.length, roundListeners: this.roundListeners.size,
+    };
+  }
+
   summary(): Record<string, number> {
     const counts: Record<string, number> = { ...this.book.counts(), rounds: this.rounds, queued: this.queue.depth };
     for (const provider of this.summaryProviders) Object.assign(counts, provider());
@@ -266,9 +276,10 @@ export class Reconciler {
   }
 
   private async observedRound(keys: WorkKey[]): Promise<RoundResult> {
+    // Each round's note is its own (without listeners too: it must not grow).
+    this.roundNote = { acted: [], errors: [], pluggedSeconds: [], readySeconds: [] };
     if (this.roundListeners.size === 0) return this.round(keys);
     const startedAt = Date.now();
-    this.roundNote = { acted: [], errors: [], pluggedSeconds: [], readySeconds: [] };
     let failed = true;
     try {
       const result = await this.round(keys);

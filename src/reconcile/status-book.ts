@@ -57,6 +57,12 @@ export class StatusBook {
     return this.statuses.get(port);
   }
 
+  /** Entries held per collection (for tests and the soak: each is bounded
+   * by the bindings that exist, never by the changes ever made). */
+  sizes(): { statuses: number; attempts: number; staged: number; listeners: number } {
+    return { statuses: this.statuses.size, attempts: this.attempts.size, staged: this.writes.length + this.removals.length, listeners: this.listeners.size };
+  }
+
   countAttempt(port: string): void {
     this.attempts.set(port, (this.attempts.get(port) ?? 0) + 1);
   }
@@ -69,9 +75,11 @@ export class StatusBook {
   record(port: string, phase: Phase | 'Gone', message: string, now: string, context: PlanContext, snapshot: HostSnapshot, association: AssociationView | undefined, times: ReadinessTimes = {}): void {
     const previous = this.statuses.get(port);
     if (phase === 'Gone' && !context.desired.invalidOnly.has(port)) {
+      // Forget its attempts even without a status (e.g. a device it left that
+      // vifd removed): nothing may stay behind for a port that is gone.
+      this.attempts.delete(port);
       if (!previous) return;
       this.statuses.delete(port);
-      this.attempts.delete(port);
       this.logger.info({ port }, 'unplugged');
       this.removals.push(port);
       return;

@@ -80,6 +80,15 @@ export class WorkQueue {
     return this.dirty.size;
   }
 
+  /** Entries held per collection: every one is bounded by the keys queued or
+   * running now (backoff state goes with a key's success or reset). */
+  sizes(): { dirty: number; inFlight: number; failures: number; notBefore: number; readded: number; idleWaiters: number; rounds: number } {
+    return {
+      dirty: this.dirty.size, inFlight: this.inFlight.size, failures: this.failures.size,
+      notBefore: this.notBefore.size, readded: this.readded.size, idleWaiters: this.idleWaiters.length, rounds: this.roundStarts.size,
+    };
+  }
+
   /** When the oldest round still running started (undefined: none runs). */
   get busySince(): number | undefined {
     let oldest: number | undefined;

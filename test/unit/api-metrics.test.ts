@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseApiAddress } from '../../src/api/address.js';
 import { ApiAddressError } from '../../src/api/errors.js';
+import { debugGc } from '../../src/api/debug-gc.js';
+import { parseMaxFds, parseProcStatus } from '../../src/api/process-metrics.js';
 import { Histogram } from '../../src/api/prometheus.js';
 import { VifdMetrics } from '../../src/api/vifd-metrics.js';
 import type { RoundInfo } from '../../src/reconcile/reconciler.js';
@@ -89,5 +91,43 @@ describe('--api addresses', () => {
     for (const bad of ['unix:', 'tcp:0.0.0.0:80', 'tcp:10.0.0.1:80', 'tcp:127.0.0.1', 'tcp:127.0.0.1:70000', 'http://x']) {
       expect(() => parseApiAddress(bad), bad).toThrow(ApiAddressError);
     }
+  });
+});
+
+describe('process metrics', () => {
+  it('parses /proc/self/status and /proc/self/limits', () => {
+    const text = 'Name:\tnode\nVmSize:\t 1000 kB\nVmRSS:\t  200 kB\nVmData:\t  300 kB\n';
+    expect(parseProcStatus(text)).toEqual({ virtual: 1000 * 1024, resident: 200 * 1024, heap: 300 * 1024 });
+    expect(parseProcStatus('Name:\tx\n')).toEqual({});
+    expect(parseMaxFds('Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 524288               files\n')).toBe(1024);
+  });
+
+  it('are exported with the names Prometheus clients use, with this process\'s values', () => {
+    const { m } = metricsAt({ t: 0 });
+    const text = m.render();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'mu').exec(text)?.[1]);
+    expect(value('process_resident_memory_bytes')).toBeGreaterThan(10 * 1024 * 1024);
+    expect(value('nodejs_heap_size_used_bytes')).toBeGreaterThan(1024 * 1024);
+    expect(value('nodejs_heap_size_used_bytes')).toBeLessThanOrEqual(value('nodejs_heap_size_total_bytes'));
+    expect(value('process_heap_bytes')).toBeGreaterThan(0);
+    expect(value('process_open_fds')).toBeGreaterThan(2);
+    expect(value('process_max_fds')).toBeGreaterThanOrEqual(value('process_open_fds'));
+    expect(value('process_cpu_seconds_total')).toBeGreaterThan(0);
+    expect(Math.abs(value('process_start_time_seconds') - (Date.now() / 1000 - process.uptime()))).toBeLessThan(2);
+    expect(text).toMatch(/^# TYPE process_cpu_seconds_total counter$/mu);
+    expect(text).toMatch(/^nodejs_heap_space_size_used_bytes\{space="old"\} \d+$/mu);
+    expect(text).toContain(`nodejs_version_info{version="${process.version}"`);
+  });
+});
+
+describe('debug GC hook', () => {
+  it('exists only with VIFD_DEBUG_GC=1 and an exposed gc', () => {
+    let collected = 0;
+    const gc = () => void collected++;
+    expect(debugGc({}, gc)).toBeUndefined();
+    expect(debugGc({ VIFD_DEBUG_GC: '1' }, undefined)).toBeUndefined();
+    const hook = debugGc({ VIFD_DEBUG_GC: '1' }, gc);
+    expect(hook?.().after.heapUsed).toBeGreaterThan(0);
+    expect(collected).toBe(1);
   });
 });

@@ -63,4 +63,50 @@ describe('WatchHub', () => {
     expect(hub.oldestResumable).toBe(5900);
     expect(hub.subscribe({ send: () => undefined }, 5900).initial).toHaveLength(101);
   });
+
+  it('drops changes older than maxAgeMs (also while idle, at the heartbeat): a client behind them gets RESET', () => {
+    const clock = { t: 0 };
+    const current = new Map<string, BindingStatus>();
+    const hub = new WatchHub(() => [...current.values()], 100, 1000, { maxAgeMs: 60_000, now: () => clock.t });
+    const set = (port: string) => {
+      current.set(port, status(port));
+      hub.publish(port, current.get(port));
+    };
+    set('a'); // 1001 at t=0
+    clock.t = 30_000;
+    set('b'); // 1002 at t=30 s
+    expect(hub.historySize).toBe(2);
+    clock.t = 60_001;
+    hub.bookmark(); // the heartbeat prunes with no change published
+    expect(hub.historySize).toBe(1);
+    expect(hub.oldestResumable).toBe(1001);
+    expect(hub.subscribe({ send: () => undefined }, 1001).initial.map((e) => e.type)).toEqual(['ADDED', 'BOOKMARK']);
+    expect(hub.subscribe({ send: () => undefined }, 1000).reset).toBe(true);
+    clock.t = 90_001;
+    hub.bookmark();
+    expect(hub.historySize).toBe(0);
+    expect(hub.oldestResumable).toBe(1002);
+    // Caught up: nothing to replay, no RESET; one revision behind: RESET and the snapshot.
+    expect(hub.subscribe({ send: () => undefined }, 1002)).toMatchObject({ reset: false, initial: [{ type: 'BOOKMARK', revision: 1002 }] });
+    const behind = hub.subscribe({ send: () => undefined }, 1001);
+    expect(behind.reset).toBe(true);
+    expect(behind.initial.map((e) => e.type)).toEqual(['RESET', 'ADDED', 'ADDED', 'BOOKMARK']);
+  });
+
+  it('history and known ports stay bounded by the count and by the ports that exist, over many distinct ports', () => {
+    const current = new Map<string, BindingStatus>();
+    const hub = new WatchHub(() => [...current.values()], 500, 1000);
+    for (let i = 0; i < 20_000; i++) {
+      const port = `p${i}`;
+      current.set(port, status(port, 'Pending'));
+      hub.publish(port, current.get(port));
+      if (i >= 10) {
+        const gone = `p${i - 10}`;
+        current.delete(gone);
+        hub.publish(gone, undefined);
+      }
+      expect(hub.historySize).toBeLessThanOrEqual(500);
+    }
+    expect(hub.knownPorts).toBe(10);
+  });
 });
