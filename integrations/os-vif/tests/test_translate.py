@@ -100,6 +100,41 @@ class OpenVSwitchTest(unittest.TestCase):
             translate.port_binding(vif_ovs(address=None), instance())
 
 
+class Duck:
+    """An os-vif-like object of a newer os-vif than Debian's 3.0 (duck-typed:
+    what translate reads is fields, obj_attr_is_set and obj_name)."""
+
+    def __init__(self, name, **values):
+        self._name = name
+        self.fields = dict.fromkeys(values)
+        self.__dict__.update(values)
+
+    def obj_name(self):
+        return self._name
+
+    def obj_attr_is_set(self, attr):
+        return attr in self.fields and attr in self.__dict__
+
+
+class NewerOsVifTest(unittest.TestCase):
+    """VIFPortProfileOpenVSwitch 1.4 (create_tap, multiqueue), as Nova sets it from ovs_create_tap."""
+
+    def vif(self, create_tap):
+        profile = Duck("VIFPortProfileOpenVSwitch", interface_id=PORT, datapath_type="netdev", create_port=False,
+                       create_tap=create_tap, multiqueue=False)
+        return Duck("VIFOpenVSwitch", id=PORT, address=MAC, network=network(), plugin="vifd", port_profile=profile,
+                    vif_name=("tap" + PORT)[:14], bridge_name="br-int")
+
+    def test_create_tap_true_is_what_vifd_does(self):
+        doc = translate.port_binding(self.vif(True), instance())
+        self.assertEqual(doc["vif"]["tap"], "tap3f2a8c71-5b")
+        self.assertNotIn("tapOwner", doc["vif"])
+
+    def test_create_tap_false_means_libvirt_makes_the_tap_and_is_refused(self):
+        with self.assertRaisesRegex(translate.TranslationError, "create_tap is false.*ovs_create_tap=true"):
+            translate.port_binding(self.vif(False), instance())
+
+
 class HybridTest(unittest.TestCase):
     def test_hybrid_with_a_hypervisor_owned_tap(self):
         doc = translate.port_binding(vif_hybrid(), instance())
