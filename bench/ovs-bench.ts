@@ -3,9 +3,9 @@
 // (OpenStack's plugging library, native OVSDB and ovs-vsctl backends) and the
 // floor (the same host work as one `ip -batch` plus one ovs-vsctl transaction).
 //
-//   npm run bench:ovs -- [--bindings 200] [--shared DIR]
-// The peers come from the workspace's shared/bench (default: ../shared/bench
-// beside the checkout); without it, only vifd is measured.
+//   npm run bench:ovs -- [--bindings 200] [--peer DIR]
+// The peers are in bench/peer (os-vif's plug run by Debian's /usr/bin/python3,
+// and the floor script); --peer points elsewhere.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,9 +13,9 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const { values } = parseArgs({ options: { bindings: { type: 'string', default: '200' }, shared: { type: 'string', default: resolve(ROOT, '../shared/bench') } } });
+const { values } = parseArgs({ options: { bindings: { type: 'string', default: '200' }, peer: { type: 'string', default: resolve(ROOT, 'bench/peer') } } });
 const N = Number(values.bindings);
-const SHARED = values.shared;
+const SHARED = values.peer;
 const BIN = join(ROOT, 'bin/vifd.js');
 const OVS_SCRIPT = join(ROOT, 'scripts/ovs-netns.sh');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,9 +1,14 @@
 #!/bin/sh
-# Builds the tiny netlink helper used by src/host/portprofile/qbh.ts.
-# Needs a C compiler (cc/gcc) and the kernel uapi headers (Debian: linux-libc-dev).
+# Builds the tiny native helpers:
+#   vifd-netlink  raw netlink requests (src/host/portprofile/qbh.ts); needs the
+#                 kernel uapi headers (Debian: linux-libc-dev)
+#   vifd-notify   sd_notify datagrams to systemd (src/host/sd-notify.ts)
+# Needs a C compiler (cc/gcc).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$here/build"
-${CC:-cc} -O2 -Wall -Wextra -Werror -std=gnu11 -o "$here/build/vifd-netlink.tmp" "$here/vifd-netlink.c"
-mv "$here/build/vifd-netlink.tmp" "$here/build/vifd-netlink"
-echo "built $here/build/vifd-netlink"
+for helper in vifd-netlink vifd-notify; do
+  ${CC:-cc} -O2 -Wall -Wextra -Werror -std=gnu11 -o "$here/build/$helper.tmp" "$here/$helper.c"
+  mv "$here/build/$helper.tmp" "$here/build/$helper"
+  echo "built $here/build/$helper"
+done

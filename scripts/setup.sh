@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(iproute2 procps coreutils openvswitch-switch lldpad etcd-server etcd-client libvirt-clients libxml2-utils python3-os-vif bc gcc libc6-dev qemu-system-x86 ipxe-qemu dnsmasq-base ovn-central ovn-host openssl)
+packages=(iproute2 procps coreutils openvswitch-switch lldpad etcd-server etcd-client libvirt-clients libxml2-utils python3-os-vif bc gcc libc6-dev qemu-system-x86 ipxe-qemu dnsmasq-base ovn-central ovn-host openssl systemd groff-base python3 iputils-ping)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

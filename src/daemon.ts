@@ -7,6 +7,7 @@ import { DesiredStore } from './desired/store.js';
 import { LinuxHost } from './host/host.js';
 import { LinkMonitor } from './host/link-monitor.js';
 import { OvsHost } from './host/ovs-host.js';
+import { wedgeableForTests } from './host/test-wedge.js';
 import { DEFAULT_OWNERSHIP } from './reconcile/ownership.js';
 import { Reconciler } from './reconcile/reconciler.js';
 import { DirectorySource } from './sources/directory-source.js';
@@ -59,6 +60,8 @@ export interface RunningDaemon {
   /** The etcd source, when --etcd is given: `etcd.stale` for readiness/metrics. */
   etcd: AttachedEtcd | undefined;
   api: Api;
+  /** Resolves once the first round over every source's bindings finished (/readyz, READY=1). */
+  ready: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -89,7 +92,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   life.started('OVSDB', () => ovs?.stop());
   const associator = new Associator({ driver: new PortProfileDriver({ netns: o.netns }), store: new AssociationStore(o.stateDir), logger });
   const reconciler = new Reconciler({
-    host: new LinuxHost(o.netns, ownership, ovs),
+    host: wedgeableForTests(new LinuxHost(o.netns, ownership, ovs)),
     store,
     statusStore,
     journal: new IntentJournal(o.stateDir),
@@ -146,7 +149,8 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   await life.step('link monitor', () => monitor.start());
   life.started('link monitor', () => monitor.stop());
   await life.step('first resync', () => reconciler.startResync());
-  void reconciler.queue.whenIdle().then(() => api.markReady());
+  const ready = reconciler.queue.whenIdle();
+  void ready.then(() => api.markReady());
   logger.info({ netns: o.netns ?? '(host)', stateDir: o.stateDir }, 'vifd running');
-  return { reconciler, store, etcd, api, stop: () => life.stopAll() };
+  return { reconciler, store, etcd, api, ready, stop: () => life.stopAll() };
 }

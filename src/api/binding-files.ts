@@ -31,8 +31,9 @@ export class ApiBindingFiles {
     return join(this.dir, `${port}.json`);
   }
 
-  async write(binding: PortBinding): Promise<void> {
-    await writeFileAtomic(this.pathOf(binding.port), JSON.stringify(binding, null, 2) + '\n');
+  /** Saves the document as it was sent (a PortBinding or a NeutronPort). */
+  async write(port: string, document: unknown): Promise<void> {
+    await writeFileAtomic(this.pathOf(port), JSON.stringify(document, null, 2) + '\n');
   }
 
   async remove(port: string): Promise<void> {

@@ -3,7 +3,7 @@
 // check happens before anything is written, and a failed write changes
 // nothing, so an error never leaves a binding half applied.
 import type { Logger } from 'pino';
-import { parseDocumentValue, type Problem } from '../desired/parse.js';
+import { parseDocumentValue, type ParseResult, type Problem } from '../desired/parse.js';
 import type { PortBinding } from '../desired/schema.js';
 import { resolveSpec } from '../desired/spec.js';
 import type { DesiredBinding, DesiredStore } from '../desired/store.js';
@@ -88,7 +88,7 @@ export class BindingsService {
   }
 
   async put(port: string, body: unknown): Promise<PutOutcome> {
-    const binding = this.validate(port, body);
+    const { binding, result } = this.validate(port, body);
     return this.lock.run(port, async () => {
       const id = apiSourceId(port);
       const previous = this.deps.store.get(id);
@@ -101,7 +101,7 @@ export class BindingsService {
       for (const name of names) this.reserved.set(name, port);
       try {
         try {
-          await this.deps.files.write(binding);
+          await this.deps.files.write(port, body);
         } catch (error) {
           throw new PersistError(port, error);
         }
@@ -111,7 +111,7 @@ export class BindingsService {
           await this.restoreFile(port, before);
           throw error;
         }
-        const affected = this.deps.store.set(id, { ok: true, bindings: [binding] });
+        const affected = this.deps.store.set(id, result);
         this.deps.onChange(affected);
       } finally {
         for (const name of names) if (this.reserved.get(name) === port) this.reserved.delete(name);
@@ -139,15 +139,16 @@ export class BindingsService {
     });
   }
 
-  private validate(port: string, body: unknown): PortBinding {
+  private validate(port: string, body: unknown): { binding: PortBinding; result: ParseResult & { ok: true } } {
     const result = parseDocumentValue(body);
     if (!result.ok) throw new InvalidRequestError(result.problems);
-    if ((body as { kind?: unknown }).kind !== 'PortBinding') {
-      throw new InvalidRequestError([{ path: 'kind', message: 'PUT /v1/bindings/{port} takes one PortBinding, not a list' }]);
+    const kind = (body as { kind?: unknown }).kind;
+    if (kind !== 'PortBinding' && kind !== 'NeutronPort') {
+      throw new InvalidRequestError([{ path: 'kind', message: 'PUT /v1/bindings/{port} takes one PortBinding or NeutronPort, not a list' }]);
     }
     const binding = result.bindings[0]!;
     if (binding.port !== port) throw new InvalidRequestError([{ path: 'port', message: `must equal the port in the URL (${port})` }]);
-    return binding;
+    return { binding, result };
   }
 
   /** 409 when another source holds the port, or another port a device name. */
@@ -173,7 +174,7 @@ export class BindingsService {
 
   private async restoreFile(port: string, before: PortBinding | undefined): Promise<void> {
     try {
-      if (before) await this.deps.files.write(before);
+      if (before) await this.deps.files.write(port, before);
       else await this.deps.files.remove(port);
     } catch (error) {
       this.deps.logger.error({ err: error, port }, 'could not roll back a saved API binding');

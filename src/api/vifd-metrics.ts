@@ -18,7 +18,7 @@ export interface MetricsSources {
   revision: () => number;
 }
 
-const PHASES: readonly Phase[] = ['Pending', 'Ready', 'Failed', 'Invalid', 'Conflict', 'Removing'];
+const PHASES: readonly Phase[] = ['Pending', 'Ready', 'Detached', 'Failed', 'Invalid', 'Conflict', 'Removing'];
 const EVENT_LOOKBACK_MS = 5_000;
 
 export class VifdMetrics {
@@ -26,7 +26,7 @@ export class VifdMetrics {
   private readonly rounds = this.registry.add(new Counter('vifd_reconcile_rounds_total', 'Reconcile rounds run.'));
   private readonly keys = this.registry.add(new Counter('vifd_reconcile_keys_total', 'Keys (bindings, links) processed by reconcile rounds.'));
   private readonly errors = this.registry.add(new Counter('vifd_reconcile_errors_total', 'Reconcile errors by type: action error codes, ROUND_FAILED for a round that threw.'));
-  private readonly problems = this.registry.add(new Counter('vifd_binding_problem_transitions_total', 'Bindings entering Failed, Conflict or Invalid.'));
+  private readonly problems = this.registry.add(new Counter('vifd_binding_problem_transitions_total', 'Bindings entering Failed, Conflict, Invalid or Detached (a tap a hypervisor held was recreated).'));
   private readonly roundSeconds = this.registry.add(
     new Histogram('vifd_reconcile_round_duration_seconds', 'Duration of reconcile rounds.', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
   );
@@ -81,7 +81,7 @@ export class VifdMetrics {
       return;
     }
     this.phases.set(port, status.phase);
-    if (status.phase !== previous.phase && (status.phase === 'Failed' || status.phase === 'Conflict' || status.phase === 'Invalid')) {
+    if (status.phase !== previous.phase && (status.phase === 'Failed' || status.phase === 'Conflict' || status.phase === 'Invalid' || status.phase === 'Detached')) {
       this.problems.inc({ phase: status.phase });
     }
     if (previous.phase === 'Ready' && status.phase !== 'Ready' && status.phase !== 'Removing' && !this.brokenSince.has(port)) {

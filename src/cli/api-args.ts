@@ -2,12 +2,9 @@
 // `vifd run` and `vifd status`.
 import { parseApiAddress, readTokenFile, type ApiAddress } from '../api/address.js';
 import { ApiAddressError } from '../api/errors.js';
-import { UsageError } from './args.js';
+import { UsageError } from './options.js';
 
-export const API_RUN_OPTIONS = {
-  api: { type: 'string' },
-  'api-token-file': { type: 'string' },
-} as const;
+export { API_RUN_OPTIONS } from './option-tables.js';
 
 export interface ApiArgs {
   address?: ApiAddress;

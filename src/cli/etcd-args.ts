@@ -3,15 +3,9 @@ import { hostname as osHostname } from 'node:os';
 import { parseEndpoints, normalisePrefix } from '../sources/etcd/codec.js';
 import type { EtcdOptions } from '../sources/etcd/attach.js';
 import { validHostname } from '../sources/etcd/keys.js';
-import { UsageError } from './args.js';
+import { UsageError } from './options.js';
 
-export const ETCD_RUN_OPTIONS = {
-  etcd: { type: 'string' },
-  'etcd-prefix': { type: 'string' },
-  hostname: { type: 'string' },
-  'etcd-lease-seconds': { type: 'string', default: '10' },
-  'etcd-initial-timeout-seconds': { type: 'string', default: '10' },
-} as const;
+export { ETCD_RUN_OPTIONS } from './option-tables.js';
 
 export interface EtcdRunValues {
   etcd?: string | undefined;

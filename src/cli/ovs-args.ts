@@ -1,13 +1,9 @@
 // --ovsdb / --ovs-datapath, shared by `run` and `plan`.
 import { existsSync } from 'node:fs';
-import { UsageError } from './args.js';
+import { DEFAULT_OVSDB } from './option-tables.js';
+import { UsageError } from './options.js';
 
-export const DEFAULT_OVSDB = 'unix:/run/openvswitch/db.sock';
-
-export const OVS_OPTIONS = {
-  ovsdb: { type: 'string' },
-  'ovs-datapath': { type: 'string' },
-} as const;
+export { DEFAULT_OVSDB, OVS_OPTIONS } from './option-tables.js';
 
 export interface OvsArgs {
   ovsdb?: string;

@@ -9,19 +9,14 @@ import { allKeys, planRound } from '../reconcile/plan.js';
 import { IntentJournal } from '../state/intent-journal.js';
 import { AssociationStore } from '../state/association-store.js';
 import { listDocumentPaths, loadFiles } from '../sources/load-files.js';
-import { DEFAULT_DESIRED_DIR, parse } from './args.js';
-import { OVS_OPTIONS, ovsArgs } from './ovs-args.js';
+import { parseCommand } from './options.js';
+import { PLAN } from './option-tables.js';
+import { ovsArgs } from './ovs-args.js';
 import { OvsHost } from '../host/ovs-host.js';
 import { createLogger } from '../log.js';
 
 export async function planCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {
-    'desired-dir': { type: 'string', default: DEFAULT_DESIRED_DIR },
-    'state-dir': { type: 'string' },
-    netns: { type: 'string' },
-    json: { type: 'boolean', default: false },
-    ...OVS_OPTIONS,
-  });
+  const { values } = parseCommand(PLAN, argv);
   const ovsOptions = ovsArgs(values);
   await assertNetnsExists(values.netns);
   const store = new DesiredStore();

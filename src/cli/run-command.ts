@@ -1,28 +1,23 @@
 // vifd run: the daemon. SIGTERM/SIGINT finish the round in flight, write
 // status and exit 0; nothing is torn down.
 import { startDaemon } from '../daemon.js';
-import { apiRunOptions, API_RUN_OPTIONS } from './api-args.js';
+import { apiRunOptions } from './api-args.js';
 import { createLogger } from '../log.js';
-import { DEFAULT_DESIRED_DIR, DEFAULT_STATE_DIR, parse, UsageError } from './args.js';
-import { ETCD_RUN_OPTIONS, etcdRunOptions } from './etcd-args.js';
-import { OVS_OPTIONS, ovsArgs } from './ovs-args.js';
+import { parseCommand, UsageError } from './options.js';
+import { RUN } from './option-tables.js';
+import { etcdRunOptions } from './etcd-args.js';
+import { ovsArgs } from './ovs-args.js';
+import { startServiceNotifier } from './service-notify.js';
 
 export async function runCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {
-    'desired-dir': { type: 'string', default: DEFAULT_DESIRED_DIR },
-    'state-dir': { type: 'string', default: DEFAULT_STATE_DIR },
-    netns: { type: 'string' },
-    'resync-seconds': { type: 'string', default: '60' },
-    ...ETCD_RUN_OPTIONS,
-    ...API_RUN_OPTIONS,
-    ...OVS_OPTIONS,
-  });
+  const { values } = parseCommand(RUN, argv);
   const ovs = ovsArgs(values);
   const api = await apiRunOptions(values);
   const etcd = etcdRunOptions(values);
   const resync = Number(values['resync-seconds']);
   if (!Number.isFinite(resync) || resync <= 0) throw new UsageError('--resync-seconds must be a positive number');
   const logger = createLogger();
+  const notifier = startServiceNotifier(logger);
   const daemon = await startDaemon({
     desiredDir: values['desired-dir'],
     stateDir: values['state-dir'],
@@ -33,6 +28,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     ...ovs,
     api,
   });
+  const queue = daemon.reconciler.queue;
+  notifier?.attach({ busySince: () => queue.busySince, summary: () => daemon.reconciler.summary() });
+  void daemon.ready.then(() => notifier?.ready());
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       logger.info({ signal }, 'stopping: finishing work in flight');
@@ -41,7 +39,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
   });
+  notifier?.stopping();
   await daemon.stop();
+  await notifier?.close();
   logger.info('stopped');
   return 0;
 }

@@ -3,7 +3,7 @@ import { parseApiAddress, readTokenFile, type ApiAddress } from '../api/address.
 import { ApiClient } from '../api/client.js';
 import { ApiAddressError } from '../api/errors.js';
 import type { BindingStatus } from '../reconcile/status.js';
-import { UsageError } from './args.js';
+import { UsageError } from './options.js';
 
 /** The daemon answered with an error status. */
 export class ApiStatusError extends Error {

@@ -1,7 +1,8 @@
 // vifd status: the per-binding status a running (or stopped) vifd recorded.
 import { StatusStore } from '../state/status-store.js';
 import type { BindingStatus } from '../reconcile/status.js';
-import { DEFAULT_STATE_DIR, parse } from './args.js';
+import { parseCommand } from './options.js';
+import { STATUS } from './option-tables.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { apiClientFor, fetchStatuses, type InvalidDocumentView } from './status-api.js';
@@ -27,15 +28,7 @@ async function invalidDocumentsIn(stateDir: string): Promise<InvalidDocumentView
 }
 
 export async function statusCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {
-    'state-dir': { type: 'string', default: DEFAULT_STATE_DIR },
-    json: { type: 'boolean', default: false },
-    etcd: { type: 'string' },
-    hostname: { type: 'string' },
-    api: { type: 'string' },
-    'api-token-file': { type: 'string' },
-    watch: { type: 'boolean', default: false },
-  });
+  const { values } = parseCommand(STATUS, argv);
   if (values.etcd !== undefined) return etcdStatus(values.etcd, values.hostname, values.json);
   // --api reads a running vifd; --watch follows it (default: its socket in the state dir).
   const client = values.api !== undefined || values.watch ? await apiClientFor(values.api ?? `unix:${values['state-dir']}/vifd.sock`, values['api-token-file']) : undefined;

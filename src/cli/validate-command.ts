@@ -1,9 +1,10 @@
 // vifd validate FILE...: exit 0 when every file is a valid document, 1 if not.
 import { readDocumentFile } from '../sources/read-document.js';
-import { UsageError } from './args.js';
+import { parseCommand } from './options.js';
+import { VALIDATE } from './option-tables.js';
 
-export async function validateCommand(files: string[]): Promise<number> {
-  if (files.length === 0 || files.some((f) => f.startsWith('-'))) throw new UsageError('validate takes one or more files');
+export async function validateCommand(argv: string[]): Promise<number> {
+  const { positionals: files } = parseCommand(VALIDATE, argv);
   let invalid = 0;
   for (const file of files) {
     const outcome = await readDocumentFile(file);

@@ -4,7 +4,8 @@
 // (each port's last phase and message printed), 2 on bad usage.
 import type { ApiClient } from '../api/client.js';
 import { portIdOf } from '../desired/port-id.js';
-import { DEFAULT_STATE_DIR, parse, UsageError } from './args.js';
+import { parseCommand, UsageError } from './options.js';
+import { WAIT } from './option-tables.js';
 import { apiClientFor } from './status-api.js';
 import { judge, type PortNow, type Verdict, type WaitTarget } from './wait-judge.js';
 
@@ -23,17 +24,7 @@ async function portNow(client: ApiClient, port: string): Promise<PortNow> {
 }
 
 export async function waitCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(
-    argv,
-    {
-      for: { type: 'string' },
-      timeout: { type: 'string', default: '300' },
-      'state-dir': { type: 'string', default: DEFAULT_STATE_DIR },
-      api: { type: 'string' },
-      'api-token-file': { type: 'string' },
-    },
-    true,
-  );
+  const { values, positionals } = parseCommand(WAIT, argv);
   const target = values.for;
   if (target !== 'Ready' && target !== 'Removed') throw new UsageError('--for must be Ready or Removed');
   const timeout = Number(values.timeout);

@@ -8,8 +8,8 @@ import type { z } from 'zod';
 import { formatPath } from './json-path.js';
 import { parseJsonText } from './json-text.js';
 import { portIdOf } from './port-id.js';
-import { API_VERSION, PortBindingSchema, type PortBinding } from './schema.js';
-import { DocumentSchema } from './schema.js';
+import { translateNeutronPort } from './neutron-port.js';
+import { API_VERSION, DocumentSchema, NeutronPortDocumentSchema, PortBindingSchema, type DocumentKind, type PortBinding } from './schema.js';
 
 export { formatPath } from './json-path.js';
 
@@ -27,7 +27,7 @@ export type ItemOutcome =
   | { ok: false; /** the item's port when it is a readable UUID */ port: string | undefined; problems: Problem[] };
 
 export type ParseResult =
-  | { ok: true; bindings: PortBinding[] }
+  | { ok: true; bindings: PortBinding[]; /** default PortBinding(List) */ documentKind?: DocumentKind }
   | {
       ok: false;
       problems: Problem[];
@@ -61,9 +61,39 @@ export function parseDocumentValue(value: unknown): ParseResult {
   if (isObject(value) && value.kind === 'PortBindingList' && value.apiVersion === API_VERSION && Array.isArray(value.items)) {
     return parseList(value);
   }
+  if (isObject(value) && value.kind === 'NeutronPort') return parseNeutronPort(value);
   const result = DocumentSchema.safeParse(value);
   if (!result.success) return { ok: false, problems: problemsFromZod(result.error), ports: portsNamedIn(value) };
-  return { ok: true, bindings: result.data.kind === 'PortBinding' ? [result.data] : result.data.items };
+  if (result.data.kind === 'NeutronPort') return parseNeutronPort(value as Record<string, unknown>);
+  return result.data.kind === 'PortBinding' ? { ok: true, bindings: [result.data], documentKind: 'PortBinding' } : { ok: true, bindings: result.data.items, documentKind: 'PortBindingList' };
+}
+
+/** Where a problem of the translated binding comes from in Neutron's port. */
+const NEUTRON_PATHS: Record<string, string> = {
+  mac: 'neutronPort.mac_address',
+  instance: 'neutronPort.device_id',
+  port: 'neutronPort.id',
+  'vif.bridge': 'neutronPort.binding:vif_details.bridge_name',
+  'vif.device': 'neutronPort.binding:vif_details.physical_interface',
+  'vif.profile.profileId': 'neutronPort.binding:vif_details.profileid',
+  'vif.profile.managerId': 'neutronPort.binding:vif_details.qbg_params.managerid',
+  'vif.profile.typeId': 'neutronPort.binding:vif_details.qbg_params.typeid',
+  'vif.profile.typeIdVersion': 'neutronPort.binding:vif_details.qbg_params.typeidversion',
+  'vif.profile.instanceId': 'neutronPort.binding:vif_details.qbg_params.instanceid',
+};
+
+function parseNeutronPort(value: Record<string, unknown>): ParseResult {
+  const envelope = NeutronPortDocumentSchema.safeParse(value);
+  const named = portIdOf(isObject(value.neutronPort) ? value.neutronPort.id : undefined);
+  if (!envelope.success) return { ok: false, problems: problemsFromZod(envelope.error), ports: named ? [named] : [] };
+  const translated = translateNeutronPort(envelope.data.neutronPort, envelope.data.mtu);
+  if (!translated.ok) return { ok: false, problems: translated.problems, ports: translated.port ? [translated.port] : [] };
+  const parsed = PortBindingSchema.safeParse(translated.binding);
+  if (!parsed.success) {
+    const problems = problemsFromZod(parsed.error).map((p) => ({ path: NEUTRON_PATHS[p.path] ?? (p.path === 'mtu' ? 'mtu' : `neutronPort (as ${p.path})`), message: p.message }));
+    return { ok: false, problems, ports: named ? [named] : [] };
+  }
+  return { ok: true, bindings: [parsed.data], documentKind: 'NeutronPort' };
 }
 
 function parseList(value: Record<string, unknown>): ParseResult {
@@ -81,7 +111,7 @@ function parseList(value: Record<string, unknown>): ParseResult {
     return { ok: true, binding: parsed.data };
   });
   const problems = [...envelope, ...items.flatMap((o) => (o.ok ? [] : o.problems))];
-  if (problems.length === 0) return { ok: true, bindings: items.map((o) => (o as { binding: PortBinding }).binding) };
+  if (problems.length === 0) return { ok: true, bindings: items.map((o) => (o as { binding: PortBinding }).binding), documentKind: 'PortBindingList' };
   if (envelope.length > 0) return { ok: false, problems, ports: portsNamedIn(value) };
   return { ok: false, problems, ports: portsNamedIn(value), items };
 }

@@ -1,4 +1,4 @@
-// PortBinding v1 (design.md §2) as zod schemas. Strict objects everywhere, so
+// PortBinding v1 (docs/design.md §3) as zod schemas. Strict objects everywhere, so
 // a typo in a field name is an error rather than a silently ignored field.
 import { z } from 'zod';
 import { ifnameProblem } from './names.js';
@@ -81,7 +81,28 @@ export const PortBindingListSchema = z.strictObject({
   items: z.array(PortBindingSchema),
 });
 
-export const DocumentSchema = z.discriminatedUnion('kind', [PortBindingSchema, PortBindingListSchema]);
+/** Neutron's port object as its API returns it, plus the network's MTU
+ * (see neutron-port.ts for the translation). Only the envelope is strict:
+ * the port carries many attributes vifd does not need. */
+export const NeutronPortDocumentSchema = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal('NeutronPort'),
+  neutronPort: z.looseObject({
+    id: z.string(),
+    mac_address: z.string(),
+    network_id: z.string().optional(),
+    device_id: z.string().optional(),
+    'binding:vif_type': z.string().optional(),
+    'binding:vnic_type': z.string().optional(),
+    'binding:vif_details': z.record(z.string(), z.unknown()).optional(),
+    'binding:host_id': z.string().optional(),
+    'binding:profile': z.record(z.string(), z.unknown()).optional(),
+  }),
+  mtu: z.number().int().min(68).max(65535).optional(),
+});
+
+export const DocumentSchema = z.discriminatedUnion('kind', [PortBindingSchema, PortBindingListSchema, NeutronPortDocumentSchema]);
+export type DocumentKind = 'PortBinding' | 'PortBindingList' | 'NeutronPort';
 
 export type PortBinding = z.output<typeof PortBindingSchema>;
 export type Vif = PortBinding['vif'];

@@ -3,7 +3,7 @@
 // by acceptance order: whoever was accepted first keeps a port or a name.
 // Pure: no I/O.
 import type { ParseResult, Problem } from './parse.js';
-import type { PortBinding } from './schema.js';
+import type { DocumentKind, PortBinding } from './schema.js';
 import { resolveSpec, type BindingSpec } from './spec.js';
 
 export interface SourceEntry {
@@ -14,6 +14,8 @@ export interface SourceEntry {
   problems: Problem[] | undefined;
   /** Ports the latest version makes Invalid, each with the problems that concern it. */
   invalidPorts: ReadonlyMap<string, Problem[]>;
+  /** The kind of document the applied bindings came from. */
+  documentKind?: DocumentKind;
 }
 
 export interface DesiredBinding {
@@ -27,6 +29,8 @@ export interface DesiredBinding {
   shadowed: string[];
   /** Bumped on every accepted change of what the sources say for this port. */
   generation: number;
+  /** The kind of document it came from (PortBinding, PortBindingList, NeutronPort). */
+  documentKind: DocumentKind;
 }
 
 export interface DesiredView {
@@ -137,7 +141,13 @@ export class DesiredStore {
       const win = list[0]!;
       const spec = specOf(win.binding);
       const conflict = claimNames(spec, exclusiveOwner, sharedOwner);
-      const desired: DesiredBinding = { spec, source: win.source, shadowed: list.slice(1).map((c) => c.source), generation: this.generations.get(spec.port) ?? 0 };
+      const desired: DesiredBinding = {
+        spec,
+        source: win.source,
+        shadowed: list.slice(1).map((c) => c.source),
+        generation: this.generations.get(spec.port) ?? 0,
+        documentKind: this.entries.get(win.source)?.documentKind ?? 'PortBinding',
+      };
       if (conflict) desired.conflict = conflict;
       const problems = this.entries.get(win.source)?.invalidPorts.get(spec.port);
       if (problems) desired.invalid = { source: win.source, problems };
@@ -203,12 +213,14 @@ function saysFor(entry: SourceEntry | undefined, bindings: ReadonlyMap<string, P
  *   item may be one of them);
  * - unreadable as a whole: everything applied before stays, all Invalid. */
 function nextEntry(id: string, previous: SourceEntry | undefined, result: ParseResult): SourceEntry {
-  if (result.ok) return { id, lastValid: result.bindings, problems: undefined, invalidPorts: NO_PROBLEMS };
+  if (result.ok) {
+    return { id, lastValid: result.bindings, problems: undefined, invalidPorts: NO_PROBLEMS, documentKind: result.documentKind ?? 'PortBinding' };
+  }
   const before = new Map((previous?.lastValid ?? []).map((b) => [b.port, b]));
   if (!result.items) {
     const invalidPorts = new Map<string, Problem[]>();
     for (const port of [...before.keys(), ...result.ports]) invalidPorts.set(port, result.problems);
-    return { id, lastValid: previous?.lastValid, problems: result.problems, invalidPorts };
+    return { id, lastValid: previous?.lastValid, problems: result.problems, invalidPorts, ...(previous?.documentKind ? { documentKind: previous.documentKind } : {}) };
   }
   const applied = new Map<string, PortBinding>();
   const invalidPorts = new Map<string, Problem[]>();
@@ -224,7 +236,7 @@ function nextEntry(id: string, previous: SourceEntry | undefined, result: ParseR
   }
   if (unattributed) for (const [port, binding] of before) if (!applied.has(port)) applied.set(port, binding);
   const lastValid = applied.size > 0 || previous?.lastValid ? [...applied.values()] : undefined;
-  return { id, lastValid, problems: result.problems, invalidPorts };
+  return { id, lastValid, problems: result.problems, invalidPorts, documentKind: 'PortBindingList' };
 }
 
 /** Claims the spec's names; returns a conflict message if one is already taken. */

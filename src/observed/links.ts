@@ -22,6 +22,12 @@ export interface ObservedLink {
   macvtapMode: string | undefined;
   /** tun/tap: persistent (survives the closing of its last fd). */
   persistent: boolean | undefined;
+  /** The lower layer is up (LOWER_UP): for a tap, a process holds it. */
+  carrier?: boolean;
+  /** tun/tap: how many file descriptors are attached (a hypervisor's queues); 0: nobody holds it. */
+  tunQueues?: number;
+  /** tun/tap: created with IFF_MULTI_QUEUE. */
+  multiQueue?: boolean;
 }
 
 export interface LinkSnapshot {

@@ -70,6 +70,10 @@ export function parseLink(raw: RawLink): ObservedLink {
     link: str(raw.link),
     macvtapMode: kind === 'macvtap' || kind === 'macvlan' ? str(data?.['mode']) : undefined,
     persistent: kind === 'tap' || kind === 'tun' ? data?.['persist'] === true : undefined,
+    carrier: flags.includes('LOWER_UP'),
+    ...(kind === 'tap' || kind === 'tun'
+      ? { multiQueue: data?.['multi_queue'] === true, ...(typeof data?.['numqueues'] === 'number' ? { tunQueues: data['numqueues'] } : {}) }
+      : {}),
   };
 }
 

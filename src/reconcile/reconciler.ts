@@ -7,7 +7,8 @@ import type { DesiredStore } from '../desired/store.js';
 import type { Host, HostSnapshot } from '../host/host.js';
 import type { StatusStore } from '../state/status-store.js';
 import type { IntentJournal } from '../state/intent-journal.js';
-import { linkNameOfKey, type WorkKey } from './actions.js';
+import { linkNameOfKey, type LinkAction, type WorkKey } from './actions.js';
+import { attachmentOf, DetachedPorts } from './attachment.js';
 import { keysForLinkNames, keysForOvsNames } from './event-keys.js';
 import type { OwnershipConfig } from './ownership.js';
 import { allKeys, createdNames, planRound, type PlanContext } from './plan.js';
@@ -75,6 +76,8 @@ export class Reconciler {
   private roundNote: { acted: string[]; errors: Error[] } = { acted: [], errors: [] };
   private readonly summaryProviders: Array<() => Record<string, number>> = [];
   private readonly resyncHooks: Array<() => Promise<void>> = [];
+  /** Ports whose hypervisor lost its tap (vifd had to recreate it). */
+  private readonly detached = new DetachedPorts();
   /** Reasons removals are held (a source has not loaded yet): undesired keys wait. */
   private readonly removalHolds = new Set<string>();
   private readonly heldKeys = new Set<WorkKey>();
@@ -99,6 +102,7 @@ export class Reconciler {
    * sources start, so their first keys see it. */
   async restore(): Promise<void> {
     await this.book.restore();
+    for (const status of this.book.list()) this.detached.restore(status.port, status.attached, status.phase === 'Detached' ? status.message : undefined);
     const journal = await this.deps.journal.pending();
     if (journal.corrupt) this.deps.logger.warn('corrupt intent journal ignored');
     this.adoptable = journal.names;
@@ -282,6 +286,7 @@ export class Reconciler {
     let verify = plan;
     let failures = new Map<WorkKey, Error[]>();
     if (planHasWork(plan)) {
+      this.noteRecreatedTaps(plan.linkActions, context);
       const creating = createdNames(plan.linkActions);
       if (creating.length > 0) {
         for (const name of creating) this.adoptable.add(name);
@@ -320,7 +325,12 @@ export class Reconciler {
       if (acted || outcome.state === 'changing' || outcome.state === 'blocked') this.book.countAttempt(key);
       const decided = phaseOf({ desired: context.desired.bindings.has(key), outcome, failures: keyFailures });
       results.set(key, decided.retry);
-      this.book.record(key, decided.phase, decided.message, now, context, after, this.deps.associator?.view(key, context.desired));
+      const spec = context.desired.bindings.get(key)?.spec;
+      if (decided.phase === 'Gone') this.detached.forget(key);
+      else this.detached.observed(key, attachmentOf(spec, after.links));
+      const detached = decided.phase === 'Ready' ? this.detached.message(key) : undefined;
+      const [phase, message] = detached ? (['Detached', detached] as const) : [decided.phase, decided.message];
+      this.book.record(key, phase, message, now, context, after, this.deps.associator?.view(key, context.desired));
     }
     const { written, removed } = await this.book.flush();
     if (written + removed > 0) logger.debug({ written, removed, ms: Date.now() - Date.parse(now) }, 'statuses recorded');
@@ -342,6 +352,18 @@ export class Reconciler {
       if (view.state === 'associated') associated.add(key);
     }
     return { ...context, associations, associated };
+  }
+
+  /** A tap a hypervisor held is about to be created anew: its VM is cut off. */
+  private noteRecreatedTaps(actions: readonly LinkAction[], context: PlanContext): void {
+    for (const action of actions) {
+      if (action.op !== 'create-tap') continue;
+      const spec = context.desired.bindings.get(action.key)?.spec;
+      if (spec?.targetDev !== action.name) continue;
+      if (this.detached.recreating(action.key, action.name, 'the tap a hypervisor held was deleted behind vifd\'s back')) {
+        this.deps.logger.warn({ port: action.key, tap: action.name }, 'recreating a tap a hypervisor held: the VM\'s NIC is detached until it is re-plugged');
+      }
+    }
   }
 
   /** Whether a round over these keys must read OVSDB: a round of Linux-only

@@ -85,7 +85,7 @@ export class StatusBook {
     if (sameStatus(previous, status)) return;
     this.statuses.set(port, status);
     if (previous?.phase !== status.phase) {
-      const level = status.phase === 'Failed' || status.phase === 'Conflict' || status.phase === 'Invalid' ? 'warn' : 'info';
+      const level = status.phase === 'Failed' || status.phase === 'Conflict' || status.phase === 'Invalid' || status.phase === 'Detached' ? 'warn' : 'info';
       this.logger[level]({ port, phase: status.phase, from: previous?.phase, attempts: status.attempts }, status.message || status.phase);
     }
     this.writes.push(status);

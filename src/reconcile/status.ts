@@ -1,12 +1,15 @@
-// Status of one binding (design.md §4): plain data, built purely from what the
+// Status of one binding (docs/design.md §5): plain data, built purely from what the
 // reconciler learned. Written to <state-dir>/status/<port>.json and served.
 import type { Problem } from '../desired/parse.js';
 import type { DesiredView } from '../desired/store.js';
 import type { LinkSnapshot, ObservedLink } from '../observed/links.js';
 import { libvirtInterfaceXml } from './libvirt-xml.js';
 import type { AssociationView } from './association.js';
+import { attachmentOf } from './attachment.js';
 
-export type Phase = 'Pending' | 'Ready' | 'Failed' | 'Invalid' | 'Conflict' | 'Removing';
+/** `Detached`: plugged, but vifd had to recreate a device a hypervisor held,
+ * so the VM's NIC is cut off until it is re-plugged (see attachment.ts). */
+export type Phase = 'Pending' | 'Ready' | 'Detached' | 'Failed' | 'Invalid' | 'Conflict' | 'Removing';
 
 export interface ObservedDevice {
   name: string;
@@ -16,6 +19,8 @@ export interface ObservedDevice {
   mac: string | undefined;
   up: boolean;
   master: string | undefined;
+  /** A macvtap's character device, which QEMU opens (/dev/tap<ifindex>). */
+  chardev?: string;
 }
 
 export interface BindingStatus {
@@ -36,10 +41,18 @@ export interface BindingStatus {
   association?: AssociationView;
   /** The desired generation this status describes (see DesiredBinding.generation). */
   observedGeneration?: number;
+  /** The kind of document the binding came from (PortBinding, PortBindingList, NeutronPort). */
+  documentKind?: string;
+  /** A hypervisor holds the device: true, false, or null where vifd cannot tell (a macvtap). */
+  attached?: boolean | null;
+  /** When it was last seen attached (while attached: since when). */
+  lastAttachedAt?: string;
 }
 
 export function observedDevice(link: ObservedLink): ObservedDevice {
-  return { name: link.name, kind: link.kind, ifindex: link.ifindex, mtu: link.mtu, mac: link.mac, up: link.up, master: link.master };
+  const device: ObservedDevice = { name: link.name, kind: link.kind, ifindex: link.ifindex, mtu: link.mtu, mac: link.mac, up: link.up, master: link.master };
+  if (link.kind === 'macvtap') device.chardev = `/dev/tap${link.ifindex}`;
+  return device;
 }
 
 export interface StatusInput {
@@ -86,6 +99,16 @@ export function buildStatus(input: StatusInput): BindingStatus {
   if (invalid) status.problems = invalid.problems;
   const generation = binding?.generation ?? desired.invalidOnly.get(port)?.generation;
   if (generation !== undefined) status.observedGeneration = generation;
+  if (binding) status.documentKind = binding.documentKind;
+  if (binding && !binding.conflict) {
+    const attached = attachmentOf(binding.spec, links);
+    status.attached = attached;
+    const was = input.previous?.attached === true;
+    const since = input.previous?.lastAttachedAt;
+    // Stable while nothing changes: the time of the last attach, or of the detach.
+    const at = attached === true ? (was ? since : input.now) : was ? input.now : since;
+    if (at) status.lastAttachedAt = at;
+  }
   if (binding && binding.shadowed.length > 0) status.conflicts = binding.shadowed;
   if (input.association) status.association = input.association;
   return status;

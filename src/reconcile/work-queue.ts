@@ -38,6 +38,8 @@ export class WorkQueue {
   private timerAt = Infinity;
   private stopped = false;
   private idleWaiters: Array<() => void> = [];
+  /** Start times of the rounds running now (the watchdog's progress signal). */
+  private readonly roundStarts = new Set<{ at: number }>();
   private readonly o: Required<Omit<WorkQueueOptions, 'onError'>> & Pick<WorkQueueOptions, 'onError'>;
 
   constructor(options: WorkQueueOptions) {
@@ -76,6 +78,13 @@ export class WorkQueue {
 
   get depth(): number {
     return this.dirty.size;
+  }
+
+  /** When the oldest round still running started (undefined: none runs). */
+  get busySince(): number | undefined {
+    let oldest: number | undefined;
+    for (const { at } of this.roundStarts) oldest = oldest === undefined ? at : Math.min(oldest, at);
+    return oldest;
   }
 
   /** Resolves when no key is queued, ready or running (backoff timers aside). */
@@ -142,11 +151,15 @@ export class WorkQueue {
 
   private async runRound(keys: string[]): Promise<void> {
     let results: RoundResult;
+    const start = { at: this.o.now() };
+    this.roundStarts.add(start);
     try {
       results = await this.o.process(keys);
     } catch (error) {
       this.o.onError?.(error, keys);
       results = new Map(keys.map((k) => [k, 'retry' as const]));
+    } finally {
+      this.roundStarts.delete(start);
     }
     const now = this.o.now();
     // One jitter per round: keys that failed together retry together (one

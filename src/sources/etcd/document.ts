@@ -19,8 +19,8 @@ export function parseEtcdValue(key: string, value: string): ParseResult {
   if (!result.ok) return { ok: false, problems: result.problems, ports: [port] };
   const problems = [];
   const kind = (JSON.parse(value) as { kind?: unknown }).kind; // valid JSON: it parsed
-  if (kind !== 'PortBinding' || result.bindings.length !== 1) {
-    problems.push({ path: 'kind', message: `one PortBinding per etcd key (found ${String(kind)} with ${result.bindings.length} binding(s))` });
+  if ((kind !== 'PortBinding' && kind !== 'NeutronPort') || result.bindings.length !== 1) {
+    problems.push({ path: 'kind', message: `one PortBinding or NeutronPort per etcd key (found ${String(kind)} with ${result.bindings.length} binding(s))` });
   } else if (result.bindings[0]!.port !== port) {
     problems.push({ path: 'port', message: `must equal the key's last segment ${port} (is ${result.bindings[0]!.port})` });
   }

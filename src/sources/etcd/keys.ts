@@ -1,4 +1,4 @@
-// The etcd key layout (design.md §5): everything of a host lives under
+// The etcd key layout (docs/design.md §3, Sources): everything of a host lives under
 // /vifd/v1/hosts/<hostname>/: bindings/<port> (written by a controller),
 // status/<port> and alive (written by vifd, attached to its lease).
 export const HOSTS_ROOT = '/vifd/v1/hosts/';
