@@ -5,9 +5,9 @@
 // OVSDB and ovs-vsctl backends), in the same run, on the same private OVS and
 // namespace. Also a re-plug of all N already plugged (Nova does it at start).
 //
-//   npm run bench:osvif -- [--vifs 100] [--shared DIR]
-// The peer script comes from the workspace's shared/bench (default
-// ../shared/bench beside the checkout).
+//   npm run bench:osvif -- [--vifs 100] [--peer DIR]
+// The peer script is bench/peer/osvif_plug.py (os-vif's own plugging, run by
+// Debian's /usr/bin/python3); --peer points elsewhere.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,19 +16,16 @@ import { parseArgs } from 'node:util';
 import { ApiClient } from '../src/api/client.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-// The workspace's shared/bench beside the checkout (or beside a worktree's parent).
-const sharedDefault = [resolve(ROOT, '../shared/bench'), resolve(ROOT, '../../shared/bench')].find((d) => existsSync(d)) ?? resolve(ROOT, '../shared/bench');
-const { values } = parseArgs({ options: { vifs: { type: 'string', default: '100' }, shared: { type: 'string', default: sharedDefault } } });
+const { values } = parseArgs({ options: { vifs: { type: 'string', default: '100' }, peer: { type: 'string', default: resolve(ROOT, 'bench/peer') } } });
 const N = Number(values.vifs);
-const SHARED = values.shared;
-const PEER = join(SHARED, 'osvif_plug.py');
+const PEER = join(values.peer, 'osvif_plug.py');
 const DRIVER = join(ROOT, 'integrations/os-vif/tools/bench_plug.py');
 const PYTHON = '/usr/bin/python3';
 const BIN = join(ROOT, 'bin/vifd.js');
 const OVS_SCRIPT = join(ROOT, 'scripts/ovs-netns.sh');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-if (!existsSync(PEER)) throw new Error(`the peer ${PEER} is missing (--shared DIR)`);
+if (!existsSync(PEER)) throw new Error(`the peer ${PEER} is missing (--peer DIR)`);
 const tapOwner = readFileSync(join(ROOT, 'schema/portbinding.v1.json'), 'utf8').includes('"tapOwner"');
 
 const netns = `vifdbench-osvif-${process.pid}`;
@@ -69,7 +66,7 @@ function expectPlugged(who: string, taps: boolean): void {
   if (devices !== want || ovsPorts() !== N) throw new Error(`after ${who} plug: ${devices} devices (want ${want}), ${ovsPorts()} OVS ports (want ${N})`);
 }
 
-/** The peer as given (shared/bench/osvif_plug.py): plug, then unplug. */
+/** The peer as given (bench/peer/osvif_plug.py): plug, then unplug. */
 function peer(backend: 'native' | 'vsctl'): Record<string, number> {
   const plug = figures(inNetns([PYTHON, PEER, String(N), sock, 'plug', backend]));
   expectPlugged(`os-vif ${backend}`, false);

@@ -6,7 +6,7 @@ usage: bench_plug.py N vifd API_ADDRESS OPS [--no-tap-owner]
 OPS: comma-separated, run in order in one process: plug, replug, unplug.
 Prints one line per op: 'osvif-<plugin> <op> N=<n> seconds=<s>'.
 
-The VIF objects are built exactly as ../shared/bench/osvif_plug.py (the
+The VIF objects are built exactly as bench/peer/osvif_plug.py (the
 peer) builds them: VIFBridge, VIFPortProfileOpenVSwitch(datapath_type
 netdev), network br-int MTU 1450, Nova's tap/qbr names. Run the ovs plugin
 inside the namespace its OVS serves (it plugs in-process, privsep off).
