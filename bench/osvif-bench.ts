@@ -5,7 +5,9 @@
 // OVSDB and ovs-vsctl backends), in the same run, on the same private OVS and
 // namespace. Also a re-plug of all N already plugged (Nova does it at start).
 //
-//   npm run bench:osvif -- [--vifs 100] [--peer DIR]
+//   npm run bench:osvif -- [--vifs 100] [--threads 10] [--peer DIR]
+// --threads: also plug and unplug from that many threads at once (nova-compute
+// builds up to max_concurrent_builds = 10 instances at a time).
 // The peer script is bench/peer/osvif_plug.py (os-vif's own plugging, run by
 // Debian's /usr/bin/python3); --peer points elsewhere.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -16,8 +18,9 @@ import { parseArgs } from 'node:util';
 import { ApiClient } from '../src/api/client.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const { values } = parseArgs({ options: { vifs: { type: 'string', default: '100' }, peer: { type: 'string', default: resolve(ROOT, 'bench/peer') } } });
+const { values } = parseArgs({ options: { vifs: { type: 'string', default: '100' }, threads: { type: 'string', default: '10' }, peer: { type: 'string', default: resolve(ROOT, 'bench/peer') } } });
 const N = Number(values.vifs);
+const THREADS = Number(values.threads);
 const PEER = join(values.peer, 'osvif_plug.py');
 const DRIVER = join(ROOT, 'integrations/os-vif/tools/bench_plug.py');
 const PYTHON = '/usr/bin/python3';
@@ -75,11 +78,20 @@ function peer(backend: 'native' | 'vsctl'): Record<string, number> {
   return { plug: plug['plug']!, unplug: unplug['unplug']! };
 }
 
-/** os-vif's ovs plugin, re-plug of what it plugged (same objects as the peer). */
-function peerReplug(): number {
-  const out = figures(inNetns([PYTHON, DRIVER, String(N), 'ovs', sock, 'plug,replug,unplug', 'native']));
+/** os-vif's ovs plugin (same objects as the peer): re-plug of what it
+ * plugged, then plug and unplug from THREADS threads at once. */
+function peerMore(): Record<string, number | string> {
+  const out: Record<string, number | string> = figures(inNetns([PYTHON, DRIVER, String(N), 'ovs', sock, 'plug,replug,unplug', 'native']));
   expectClean('os-vif replug run');
-  return out['replug']!;
+  try {
+    Object.assign(out, figures(inNetns([PYTHON, DRIVER, String(N), 'ovs', sock, `plug@${THREADS}`, 'native'])));
+    expectPlugged(`os-vif ${THREADS} threads`, false);
+    Object.assign(out, figures(inNetns([PYTHON, DRIVER, String(N), 'ovs', sock, `unplug@${THREADS}`, 'native'])));
+    expectClean(`os-vif ${THREADS} threads unplug`);
+  } catch (error) {
+    out['threadsError'] = String(error).split('\n')[0]!;
+  }
+  return out;
 }
 
 async function throughVifd(): Promise<Record<string, number>> {
@@ -108,7 +120,11 @@ async function throughVifd(): Promise<Record<string, number>> {
     expectPlugged('vifd', !tapOwner);
     const unplugOut = inNetns([PYTHON, DRIVER, String(N), 'vifd', `unix:${join(state, 'vifd.sock')}`, 'unplug']);
     expectClean('vifd unplug');
-    return { ...figures(plugOut), ...figures(unplugOut) };
+    const threadsOut = inNetns([PYTHON, DRIVER, String(N), 'vifd', `unix:${join(state, 'vifd.sock')}`, `plug@${THREADS}`, ...(tapOwner ? [] : ['--no-tap-owner'])]);
+    expectPlugged(`vifd ${THREADS} threads`, !tapOwner);
+    const threadsUnplugOut = inNetns([PYTHON, DRIVER, String(N), 'vifd', `unix:${join(state, 'vifd.sock')}`, `unplug@${THREADS}`]);
+    expectClean(`vifd ${THREADS} threads unplug`);
+    return { ...figures(plugOut), ...figures(unplugOut), ...figures(threadsOut), ...figures(threadsUnplugOut) };
   } finally {
     client.destroy();
     child?.kill('SIGTERM');
@@ -122,7 +138,8 @@ try {
   const native = peer('native');
   const vifd = await throughVifd();
   const vsctl = peer('vsctl');
-  const nativeReplug = peerReplug();
+  const more = peerMore();
+  const nativeReplug = more['replug'] as number;
 
   const fmt = (x: number | undefined) => (x === undefined ? '      -' : x.toFixed(3).padStart(7));
   const ratio = (peerS: number, vifdS: number) => `${(peerS / vifdS).toFixed(2)}x`;
@@ -131,7 +148,11 @@ try {
   console.log(`  os-vif ovs plugin, native OVSDB (peer) ${fmt(native.plug)}   ${fmt(nativeReplug)}     ${fmt(native.unplug)}`);
   console.log(`  os-vif ovs plugin, ovs-vsctl           ${fmt(vsctl.plug)}   ${fmt(undefined)}     ${fmt(vsctl.unplug)}`);
   console.log(`  os-vif vifd plugin -> vifd             ${fmt(vifd['plug'])}   ${fmt(vifd['replug'])}     ${fmt(vifd['unplug'])}`);
-  console.log(`  peer/vifd time ratio (>1: vifd faster): plug ${ratio(native.plug!, vifd['plug']!)} (vsctl ${ratio(vsctl.plug!, vifd['plug']!)}), re-plug ${ratio(nativeReplug, vifd['replug']!)}, unplug ${ratio(native.unplug!, vifd['unplug']!)} (vsctl ${ratio(vsctl.unplug!, vifd['unplug']!)})`);
+  const tp = more[`plug_x${THREADS}`] as number | undefined;
+  const tu = more[`unplug_x${THREADS}`] as number | undefined;
+  console.log(`  os-vif ovs plugin, native, ${String(THREADS).padStart(2)} threads ${fmt(tp)}   ${fmt(undefined)}     ${fmt(tu)}${more['threadsError'] ? `   (failed: ${String(more['threadsError'])})` : ''}`);
+  console.log(`  os-vif vifd plugin -> vifd, ${String(THREADS).padStart(2)} threads${fmt(vifd[`plug_x${THREADS}`])}   ${fmt(undefined)}     ${fmt(vifd[`unplug_x${THREADS}`])}`);
+  console.log(`  peer/vifd time ratio (>1: vifd faster): plug ${ratio(native.plug!, vifd['plug']!)} (vsctl ${ratio(vsctl.plug!, vifd['plug']!)}), re-plug ${ratio(nativeReplug, vifd['replug']!)}, unplug ${ratio(native.unplug!, vifd['unplug']!)} (vsctl ${ratio(vsctl.unplug!, vifd['unplug']!)})${tp && tu ? `; ${THREADS} threads: plug ${ratio(tp, vifd[`plug_x${THREADS}`]!)}, unplug ${ratio(tu, vifd[`unplug_x${THREADS}`]!)}` : ''}`);
   console.log(
     tapOwner
       ? `  vifd builds qbr, qvb/qvo and the OVS port and leaves the tap to the hypervisor (vif.tapOwner: hypervisor), as os-vif does`

@@ -3,7 +3,9 @@ time as Nova calls it, with the vifd plugin or os-vif's own ovs plugin.
 
 usage: bench_plug.py N vifd API_ADDRESS OPS [--no-tap-owner]
        bench_plug.py N ovs OVSDB_SOCK OPS [native|vsctl]
-OPS: comma-separated, run in order in one process: plug, replug, unplug.
+OPS: comma-separated, run in order in one process: plug, replug, unplug;
+OP@T runs it from T threads at once (the N VIFs shared out among them), as
+nova-compute does for instances built at the same time.
 Prints one line per op: 'osvif-<plugin> <op> N=<n> seconds=<s>'.
 
 The VIF objects are built exactly as bench/peer/osvif_plug.py (the
@@ -15,6 +17,7 @@ does not have it yet; vifd then creates the tap too: more work than os-vif,
 which leaves the tap to libvirt).
 """
 
+import concurrent.futures
 import os
 import sys
 import time
@@ -70,9 +73,21 @@ for i in range(n):
         network=net, plugin=plugin, port_profile=prof,
         vif_name=("tap" + pid)[:14], bridge_name=("qbr" + pid)[:14], has_traffic_filtering=True))
 
-for op in ops:
-    call = os_vif.unplug if op == "unplug" else os_vif.plug
-    t = time.monotonic()
-    for v in vifs:
+
+def run(call, part):
+    for v in part:
         call(v, inst)
-    print("osvif-%s %s N=%d seconds=%.3f" % (plugin, op, n, time.monotonic() - t), flush=True)
+
+
+for op in ops:
+    name, _, threads = op.partition("@")
+    threads = int(threads or 1)
+    call = os_vif.unplug if name == "unplug" else os_vif.plug
+    t = time.monotonic()
+    if threads == 1:
+        run(call, vifs)
+    else:
+        with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+            for f in [pool.submit(run, call, vifs[k::threads]) for k in range(threads)]:
+                f.result()
+    print("osvif-%s %s N=%d seconds=%.3f" % (plugin, op.replace("@", "_x"), n, time.monotonic() - t), flush=True)
