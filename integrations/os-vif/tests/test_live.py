@@ -247,6 +247,32 @@ class PlugThroughVifdTest(unittest.TestCase):
             self.assertNotIn(dev, now)
         self.assertNotIn(qvo, ovs_ports())
 
+    @unittest.skipUnless(tap_owner_in_schema(),
+                         "vif.tapOwner is not in vifd's schema (schema/portbinding.v1.json) on this branch: "
+                         "the hypervisor-owned tap (issue 12 item 2) is not merged yet")
+    def test_plug_linux_bridge_with_a_hypervisor_owned_tap(self):
+        port = new_port()
+        bridge = "brq" + uuid.uuid4().hex[:8]
+        vif = objects.vif.VIFBridge(id=port, address=mac_of(port), network=network(bridge=bridge), plugin="vifd",
+                                    vif_name=name("tap", port), bridge_name=bridge)
+        self.unplug_later(vif)
+        tap = name("tap", port)
+        self.addCleanup(lambda: ip("link", "del", tap, check=False))
+        os_vif.plug(vif, INSTANCE)
+        now = links()
+        self.assertEqual(now[bridge]["linkinfo"]["info_kind"], "bridge")
+        self.assertNotIn(tap, now)
+        # libvirt's type='bridge' tap
+        ip("tuntap", "add", "dev", tap, "mode", "tap")
+        ip("link", "set", tap, "mtu", "1450", "master", bridge, "up")
+        time.sleep(1.5)
+        code, status = api_get("/v1/status/%s" % port)
+        self.assertEqual((code, status["phase"]), (200, "Ready"), status)
+        self.assertEqual(links()[tap].get("master"), bridge)
+        ip("link", "del", tap)
+        os_vif.unplug(vif, INSTANCE)
+        self.assertNotIn(bridge, links())  # vifd made it, no port uses it any more
+
     def test_a_tap_name_another_port_holds_raises_with_vifd_s_message(self):
         holder = new_port()
         vif = ovs_vif(holder)
