@@ -2,7 +2,8 @@
 # The demo: vifd in its own network namespace (never the host's), with a
 # private Open vSwitch, a veth "uplink" pair for the macvtaps, a station and a
 # switch-side lldpad for 802.1Qbg, and example bindings of all four VIF types
-# (examples/demo). Shows the status, the devices, a repair, then cleans up.
+# (examples/demo). Shows the status, the devices, a repair, a real VM getting
+# its address on a vifd port, then cleans up.
 #   npm run demo            (after bash scripts/setup.sh)
 #   KEEP=1 npm run demo     leaves it running until Ctrl-C
 set -euo pipefail
@@ -10,8 +11,12 @@ cd "$(dirname "$0")/.."
 NS=vifd-demo
 WORK=$(mktemp -d /tmp/vifd-demo.XXXXXX)
 VIFD_PID=
+VM_PID=
+DHCP_PID=
 cleanup() {
   set +e
+  [ -n "$VM_PID" ] && kill "$VM_PID" 2>/dev/null && wait "$VM_PID" 2>/dev/null
+  [ -n "$DHCP_PID" ] && kill "$DHCP_PID" 2>/dev/null && wait "$DHCP_PID" 2>/dev/null
   [ -n "$VIFD_PID" ] && kill -TERM "$VIFD_PID" 2>/dev/null && wait "$VIFD_PID" 2>/dev/null
   bash scripts/demo-lldpad.sh stop "$NS" "$WORK/lldpad" >/dev/null 2>&1
   bash scripts/ovs-netns.sh stop "$NS" "$WORK/ovs" >/dev/null 2>&1
@@ -72,6 +77,28 @@ sleep 1
 ip -n "$NS" -br link show tap3f2a8c71-5b
 echo "ifindex before: $before, after: $(ip -n "$NS" -j link show tap3f2a8c71-5b | node -e 'console.log(JSON.parse(require("fs").readFileSync(0))[0].ifindex)')"
 ovs-vsctl --db="unix:$WORK/ovs/db.sock" list-ports br-int
+
+say "a real VM on the bridge port: QEMU (TCG) boots iPXE, which asks dnsmasq for an address"
+ip -n "$NS" addr add 10.90.0.1/24 dev brq6a1c2b3d-4e
+ip netns exec "$NS" dnsmasq --no-daemon --conf-file=/dev/null --interface=brq6a1c2b3d-4e --bind-interfaces \
+  --except-interface=lo --port=0 --dhcp-range=10.90.0.10,10.90.0.50,1h --dhcp-option=175 --enable-ra \
+  --dhcp-range=fd00:90::,ra-only --log-dhcp --dhcp-leasefile="$WORK/leases" >"$WORK/dnsmasq.log" 2>&1 &
+DHCP_PID=$!
+ip netns exec "$NS" qemu-system-x86_64 -accel tcg -m 64 -nographic -nodefaults -no-user-config -display none \
+  -serial none -monitor none -boot n -netdev tap,id=n0,ifname=tap3f2a8c71-5b,script=no,downscript=no \
+  -device virtio-net-pci,netdev=n0,mac=fa:16:3e:5d:12:7a >"$WORK/qemu.log" 2>&1 &
+VM_PID=$!
+lease=
+for _ in $(seq 120); do
+  lease=$(grep -oE 'DHCPACK\(brq6a1c2b3d-4e\) [0-9.]+ fa:16:3e:5d:12:7a' "$WORK/dnsmasq.log" | head -1 | awk '{print $2}') || true
+  [ -n "$lease" ] && break
+  sleep 0.5
+done
+echo "the VM (fa:16:3e:5d:12:7a) got ${lease:-no address}"
+node -e 'const s=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); console.log(`status: ${s.phase}, attached: ${s.attached}`)' \
+  "$WORK/state/status/3f2a8c71-5b0e-4d2a-9c3e-7a1b2c3d4e5f.json"
+kill "$VM_PID"; wait "$VM_PID" 2>/dev/null || true; VM_PID=
+kill "$DHCP_PID"; wait "$DHCP_PID" 2>/dev/null || true; DHCP_PID=
 
 if [ "${KEEP:-}" = 1 ]; then
   say "running; state in $WORK/state; Ctrl-C to stop and clean up"

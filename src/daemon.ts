@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { ApiAddress } from './api/address.js';
 import { Api } from './api/api.js';
 import { DesiredStore } from './desired/store.js';
+import type { ReadyWhen } from './desired/schema.js';
 import { LinuxHost } from './host/host.js';
 import { LinkMonitor } from './host/link-monitor.js';
 import { OvsHost } from './host/ovs-host.js';
@@ -33,6 +34,8 @@ export interface DaemonOptions {
   ovsdb?: string;
   /** Datapath of OVS bridges vifd creates when a binding names none. */
   ovsDatapathType?: 'system' | 'netdev';
+  /** Readiness gate of OVS bindings that name none (--ready-when). */
+  defaultReadyWhen?: ReadyWhen;
   /** The API (always served): default unix:<state-dir>/vifd.sock; a token on TCP. */
   api?: { address?: ApiAddress; token?: string };
 }
@@ -99,7 +102,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     ownership,
     logger,
     associator,
-    options: { resyncMs: o.resyncMs, ...(o.ovsDatapathType ? { defaultDatapathType: o.ovsDatapathType } : {}) },
+    options: { resyncMs: o.resyncMs, ...(o.ovsDatapathType ? { defaultDatapathType: o.ovsDatapathType } : {}), ...(o.defaultReadyWhen ? { defaultReadyWhen: o.defaultReadyWhen } : {}) },
   });
   life.started('reconciler', () => reconciler.stop()); // lets the round in flight finish and record status
   await life.step('reconciler', async () => {

@@ -45,9 +45,11 @@ export function renderIpBatch(actions: readonly LinkAction[], ownership: Ownersh
         add([a.key], 'link', 'set', 'dev', a.name, 'alias', a.alias, 'addrgenmode', 'none', 'up');
         break;
       }
-      case 'create-tap':
-        add([a.key], 'tuntap', 'add', 'dev', a.name, 'mode', 'tap');
+      case 'create-tap': {
+        const owner = [...(a.user === undefined ? [] : ['user', String(a.user)]), ...(a.group === undefined ? [] : ['group', String(a.group)])];
+        add([a.key], 'tuntap', 'add', 'dev', a.name, 'mode', 'tap', ...(a.multiQueue ? ['multi_queue'] : []), ...owner);
         break;
+      }
       case 'create-veth': {
         const mtu = a.mtu === undefined ? [] : ['mtu', String(a.mtu)];
         add([a.key], 'link', 'add', 'name', a.name, 'group', String(a.group), ...mtu, 'type', 'veth', 'peer', 'name', a.peer, 'group', String(a.group), ...mtu);

@@ -6,6 +6,8 @@ import { renderIpBatch } from './ip-batch.js';
 
 export interface LinkBatchRunner {
   batch(lines: readonly string[]): Promise<LinkActionError[]>;
+  /** Root qdisc noqueue on these new taps (best effort). */
+  noQueue?(devices: readonly string[]): Promise<number>;
 }
 
 export interface ActuationResult {
@@ -24,5 +26,7 @@ export async function applyLinkActions(runner: LinkBatchRunner, actions: readonl
     const keys = batch.keysOfLine[error.lineNumber - 1] ?? [];
     for (const key of keys) failures.set(key, [...(failures.get(key) ?? []), error]);
   }
+  const created = actions.filter((a) => a.op === 'create-tap' && !failures.has(a.key)).map((a) => a.name);
+  if (created.length > 0) await runner.noQueue?.(created);
   return { failures, linesRun: batch.lines.length };
 }

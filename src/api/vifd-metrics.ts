@@ -20,6 +20,7 @@ export interface MetricsSources {
 
 const PHASES: readonly Phase[] = ['Pending', 'Ready', 'Detached', 'Failed', 'Invalid', 'Conflict', 'Removing'];
 const EVENT_LOOKBACK_MS = 5_000;
+const READINESS_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 export class VifdMetrics {
   private readonly registry = new Registry();
@@ -36,6 +37,15 @@ export class VifdMetrics {
   private readonly apiRequests = this.registry.add(new Counter('vifd_api_requests_total', 'API requests by method, route and status code.'));
   private readonly apiSeconds = this.registry.add(
     new Histogram('vifd_api_request_duration_seconds', 'API request latency (watch streams excluded).', [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1]),
+  );
+
+  // Readiness latencies (docs/design.md §5): from a binding's desired change
+  // to vifd's part done (plugged), and to Ready (its readiness gate held).
+  private readonly pluggedSeconds = this.registry.add(
+    new Histogram('vifd_desired_to_plugged_seconds', 'Time from a desired change to the binding plugged.', READINESS_BUCKETS),
+  );
+  private readonly readySeconds = this.registry.add(
+    new Histogram('vifd_desired_to_ready_seconds', 'Time from a desired change to the binding Ready (its readiness gate held).', READINESS_BUCKETS),
   );
 
   private readonly phases = new Map<string, Phase>();
@@ -103,6 +113,8 @@ export class VifdMetrics {
     this.keys.inc({}, info.keys);
     this.roundSeconds.observe(info.durationMs / 1000);
     if (info.failed) this.errors.inc({ type: 'ROUND_FAILED' });
+    for (const s of info.pluggedSeconds ?? []) this.pluggedSeconds.observe(s);
+    for (const s of info.readySeconds ?? []) this.readySeconds.observe(s);
     for (const error of info.errors) this.errors.inc({ type: String((error as { code?: unknown }).code ?? error.name) });
     // Repairs finished within this one round: Ready before and after, acted on.
     const detected = this.detectionTime(info.startedAt);

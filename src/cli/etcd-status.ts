@@ -2,15 +2,23 @@
 // host), or with --hostname one host's statuses as etcd has them.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EtcdClient } from '../sources/etcd/client.js';
+import { createEtcdClient } from '../sources/etcd/connect.js';
 import { fleetTable, readFleet } from '../sources/etcd/fleet.js';
 import { statusPrefix } from '../sources/etcd/keys.js';
 import type { BindingStatus } from '../reconcile/status.js';
-import { endpointsFrom } from './etcd-args.js';
+import { etcdConnectionOptions, type EtcdConnectionValues } from './etcd-args.js';
 import { statusTable } from './status-command.js';
 
-export async function etcdStatus(url: string, hostname: string | undefined, json: boolean): Promise<number> {
-  const client = new EtcdClient(endpointsFrom(url));
+export async function etcdStatus(url: string, hostname: string | undefined, json: boolean, connection: EtcdConnectionValues = {}): Promise<number> {
+  const { client, tls } = createEtcdClient(etcdConnectionOptions(url, connection));
+  try {
+    return await show(client, hostname, json);
+  } finally {
+    tls?.destroy();
+  }
+}
+
+async function show(client: ReturnType<typeof createEtcdClient>['client'], hostname: string | undefined, json: boolean): Promise<number> {
   if (hostname === undefined) {
     const fleet = await readFleet(client);
     process.stdout.write((json ? JSON.stringify(fleet, null, 2) : fleetTable(fleet.hosts)) + '\n');

@@ -65,6 +65,14 @@ export const OVS_OPTIONS = {
     choices: ['system', 'netdev'],
     group: 'ovs',
   },
+  'ready-when': {
+    type: 'string',
+    value: 'GATE',
+    help: 'Readiness gate of OVS bindings that name none (vif.readyWhen): plugged, ovn-installed (ovn-controller set external_ids:ovn-installed=true), ofport (a valid ofport; an isolated port out of VLAN 4095).',
+    choices: ['plugged', 'ovn-installed', 'ofport'],
+    defaultText: 'plugged',
+    group: 'ovs',
+  },
 } as const satisfies OptionTable;
 
 export const API_RUN_OPTIONS = {
@@ -85,6 +93,15 @@ export const API_RUN_OPTIONS = {
   },
 } as const satisfies OptionTable;
 
+/** How to reach etcd (`vifd run` and `vifd status --etcd`): TLS files and credentials. */
+export const ETCD_CONNECTION_OPTIONS = {
+  'etcd-cacert': { type: 'string', value: 'FILE', help: 'CA bundle for https:// etcd endpoints (re-read when it changes).', defaultText: 'the system CAs', complete: 'file', group: 'etcd' },
+  'etcd-cert': { type: 'string', value: 'FILE', help: 'Client certificate for etcd (with --etcd-key; re-read when it changes).', complete: 'file', group: 'etcd' },
+  'etcd-key': { type: 'string', value: 'FILE', help: 'Private key of --etcd-cert.', complete: 'file', group: 'etcd' },
+  'etcd-user': { type: 'string', value: 'NAME', help: 'etcd user (auth API token; with --etcd-password-file).', complete: 'none', group: 'etcd' },
+  'etcd-password-file': { type: 'string', value: 'FILE', help: "File whose first line is the etcd user's password.", complete: 'file', group: 'etcd' },
+} as const satisfies OptionTable;
+
 export const ETCD_RUN_OPTIONS = {
   etcd: {
     type: 'string',
@@ -93,6 +110,7 @@ export const ETCD_RUN_OPTIONS = {
     complete: 'none',
     group: 'etcd',
   },
+  ...ETCD_CONNECTION_OPTIONS,
   'etcd-prefix': {
     type: 'string',
     value: 'PREFIX',
@@ -181,6 +199,7 @@ export const STATUS = defineCommand({
     'api-token-file': { type: 'string', value: 'FILE', help: 'Bearer token for a TCP API.', complete: 'file', group: 'api' },
     etcd: { type: 'string', value: 'URL[,URL...]', help: 'Read the fleet from etcd instead.', complete: 'none', group: 'etcd' },
     hostname: { type: 'string', value: 'NAME', help: "With --etcd: one host's statuses.", complete: 'hostname', group: 'etcd' },
+    ...ETCD_CONNECTION_OPTIONS,
   },
 });
 

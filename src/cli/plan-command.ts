@@ -32,7 +32,7 @@ export async function planCommand(argv: string[]): Promise<number> {
   const associated = new Set(
     values['state-dir'] ? (await new AssociationStore(values["state-dir"]).read()).records.filter((r) => r.state === 'associated').map((r) => r.port) : [],
   );
-  const context = { desired: store.view(), ownership: DEFAULT_OWNERSHIP, adoptable, associated, ...(ovsOptions.ovsDatapathType ? { defaultDatapathType: ovsOptions.ovsDatapathType } : {}) };
+  const context = { desired: store.view(), ownership: DEFAULT_OWNERSHIP, adoptable, associated, ...(ovsOptions.ovsDatapathType ? { defaultDatapathType: ovsOptions.ovsDatapathType } : {}), ...(ovsOptions.defaultReadyWhen ? { defaultReadyWhen: ovsOptions.defaultReadyWhen } : {}) };
   const plan = planRound(allKeys(snapshot, context), snapshot, context);
   const outcomes = [...plan.outcomes].filter(([, o]) => o.state !== 'converged');
   if (values.json) {

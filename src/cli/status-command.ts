@@ -29,7 +29,7 @@ async function invalidDocumentsIn(stateDir: string): Promise<InvalidDocumentView
 
 export async function statusCommand(argv: string[]): Promise<number> {
   const { values } = parseCommand(STATUS, argv);
-  if (values.etcd !== undefined) return etcdStatus(values.etcd, values.hostname, values.json);
+  if (values.etcd !== undefined) return etcdStatus(values.etcd, values.hostname, values.json, values);
   // --api reads a running vifd; --watch follows it (default: its socket in the state dir).
   const client = values.api !== undefined || values.watch ? await apiClientFor(values.api ?? `unix:${values['state-dir']}/vifd.sock`, values['api-token-file']) : undefined;
   if (client && values.watch) {

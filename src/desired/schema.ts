@@ -22,23 +22,64 @@ const mac = z
   .refine((s) => (parseInt(s.slice(0, 2), 16) & 1) === 0, 'must be a unicast MAC (multicast bit set)')
   .refine((s) => s !== '00:00:00:00:00:00', 'must not be all zeros');
 
+/** Options of the tap vifd creates (bridge and ovs bindings). */
+const tapOptions = {
+  /** 1 (default) .. 256; > 1 makes a multi_queue tap (libvirt <driver queues='N'/>). */
+  queues: z.number().int().min(1).max(256).optional(),
+  /** The tap's owner and group (uid, gid), for hypervisors that open it unprivileged. */
+  tapUser: z.number().int().min(0).max(4294967294).optional(),
+  tapGroup: z.number().int().min(0).max(4294967294).optional(),
+};
+
 export const BridgeVifSchema = z.strictObject({
   type: z.literal('bridge'),
   bridge: ifname,
   tap: ifname.optional(),
+  ...tapOptions,
 });
 
-export const OvsVifSchema = z.strictObject({
-  type: z.literal('ovs'),
-  bridge: ifname,
-  tap: ifname.optional(),
-  hybrid: z.boolean().optional(),
-  datapathType: z.enum(['system', 'netdev']).optional(),
-  profile: z.strictObject({
-    interfaceId: uuid.optional(),
-    profileId: z.string().min(1).max(255).optional(),
-  }),
-});
+/** When an OVS binding counts as Ready (docs/design.md §5, readiness gates). */
+export const ReadyWhenSchema = z.enum(['plugged', 'ovn-installed', 'ofport']);
+export type ReadyWhen = z.output<typeof ReadyWhenSchema>;
+export const READY_WHEN_VALUES: readonly ReadyWhen[] = ReadyWhenSchema.options;
+
+const vlanId = z.number().int().min(1).max(4094);
+
+/** VLAN columns vifd owns for a port only when the binding says so. */
+export const OvsVlanSchema = z
+  .strictObject({
+    tag: vlanId.optional(),
+    trunks: z.array(vlanId).min(1).max(4094).optional(),
+    mode: z.enum(['trunk', 'native-tagged', 'native-untagged']).optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.tag === undefined && v.trunks === undefined) ctx.addIssue({ code: 'custom', message: 'needs tag and/or trunks' });
+    if (v.mode === 'trunk' && v.tag !== undefined) ctx.addIssue({ code: 'custom', path: ['tag'], message: 'trunk mode carries no native VLAN: drop tag or use mode native-tagged/native-untagged' });
+    if ((v.mode === 'native-tagged' || v.mode === 'native-untagged') && v.tag === undefined) ctx.addIssue({ code: 'custom', path: ['tag'], message: `mode ${v.mode} needs tag (the native VLAN)` });
+    if (v.mode === undefined && v.tag !== undefined && v.trunks !== undefined) ctx.addIssue({ code: 'custom', path: ['mode'], message: 'with both tag and trunks, mode must be native-tagged or native-untagged' });
+  });
+
+export const OvsVifSchema = z
+  .strictObject({
+    type: z.literal('ovs'),
+    bridge: ifname,
+    tap: ifname.optional(),
+    hybrid: z.boolean().optional(),
+    datapathType: z.enum(['system', 'netdev']).optional(),
+    ...tapOptions,
+    profile: z.strictObject({
+      interfaceId: uuid.optional(),
+      profileId: z.string().min(1).max(255).optional(),
+    }),
+    /** Default: the daemon's --ready-when (itself "plugged" by default). */
+    readyWhen: ReadyWhenSchema.optional(),
+    /** A new port starts in Neutron's dead VLAN 4095; an agent owns the VLAN. */
+    isolate: z.boolean().optional(),
+    vlan: OvsVlanSchema.optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.isolate && v.vlan) ctx.addIssue({ code: 'custom', path: ['vlan'], message: 'cannot be combined with isolate: isolate leaves the VLAN to an agent, vlan makes vifd own it' });
+  });
 
 export const QbgVifSchema = z.strictObject({
   type: z.literal('802.1qbg'),

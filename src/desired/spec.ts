@@ -1,11 +1,11 @@
 // A PortBinding resolved into the devices it needs on the host: names filled
 // in with their defaults, per-type defaults applied. Pure.
 import { defaultDeviceName, tapMacFor } from './names.js';
-import type { PortBinding, QbgVif, QbhVif } from './schema.js';
+import type { OvsVif, PortBinding, QbgVif, QbhVif, ReadyWhen } from './schema.js';
 
 /** A kernel link that belongs to exactly one binding. */
 export type DesiredPortLink =
-  | { kind: 'tap'; name: string; mac: string; mtu?: number; master?: string }
+  | { kind: 'tap'; name: string; mac: string; mtu?: number; master?: string; /** > 1: multi_queue */ queues?: number; user?: number; group?: number }
   | { kind: 'bridge'; name: string; mtu?: number; /** per-port qbr: STP off, no ageing */ perPort: true }
   | { kind: 'veth'; name: string; peer: string; mtu?: number; master?: string }
   | { kind: 'macvtap'; name: string; lower: string; mode: string; mac: string; mtu?: number; /** up only once associated */ upWhenAssociated: true };
@@ -17,6 +17,35 @@ export interface DesiredOvsPort {
   datapathType?: 'system' | 'netdev';
   /** Interface external_ids that OVS-based agents read. */
   externalIds: Record<string, string>;
+  /** The binding's readiness gate (undefined: the daemon's default). */
+  readyWhen?: ReadyWhen;
+  /** A new port is created in VLAN 4095 (tag, trunks [4095], vlan_mode trunk); an agent owns the VLAN. */
+  isolate?: true;
+  /** VLAN columns vifd owns (applied and repaired) for this port. */
+  vlan?: DesiredVlan;
+}
+
+/** Port tag/trunks/vlan_mode as vifd writes them for a `vlan` binding. */
+export interface DesiredVlan {
+  tag: number | null;
+  trunks: number[];
+  mode: 'access' | 'trunk' | 'native-tagged' | 'native-untagged';
+}
+
+export function desiredVlan(vlan: NonNullable<OvsVif['vlan']>): DesiredVlan {
+  return {
+    tag: vlan.tag ?? null,
+    trunks: [...new Set(vlan.trunks ?? [])].sort((a, b) => a - b),
+    mode: vlan.mode ?? (vlan.tag !== undefined ? 'access' : 'trunk'),
+  };
+}
+
+function ovsPortExtras(vif: OvsVif): Pick<DesiredOvsPort, 'readyWhen' | 'isolate' | 'vlan'> {
+  return {
+    ...(vif.readyWhen ? { readyWhen: vif.readyWhen } : {}),
+    ...(vif.isolate ? { isolate: true as const } : {}),
+    ...(vif.vlan ? { vlan: desiredVlan(vif.vlan) } : {}),
+  };
 }
 
 export type DesiredAssociation =
@@ -51,16 +80,25 @@ function ovsExternalIds(binding: PortBinding, interfaceId: string, profileId: st
   return ids;
 }
 
+function tapOptionsOf(vif: { queues?: number | undefined; tapUser?: number | undefined; tapGroup?: number | undefined }): { queues?: number; user?: number; group?: number } {
+  return {
+    ...(vif.queues !== undefined && vif.queues > 1 ? { queues: vif.queues } : {}),
+    ...(vif.tapUser !== undefined ? { user: vif.tapUser } : {}),
+    ...(vif.tapGroup !== undefined ? { group: vif.tapGroup } : {}),
+  };
+}
+
 export function resolveSpec(binding: PortBinding): BindingSpec {
   const { port, mac, mtu, vif } = binding;
   const m = mtu === undefined ? {} : { mtu };
+  const t = vif.type === 'bridge' || vif.type === 'ovs' ? tapOptionsOf(vif) : {};
   switch (vif.type) {
     case 'bridge': {
       const tap = vif.tap ?? defaultDeviceName('tap', port);
       return {
         port,
         binding,
-        links: [{ kind: 'tap', name: tap, mac: tapMacFor(mac), ...m, master: vif.bridge }],
+        links: [{ kind: 'tap', name: tap, mac: tapMacFor(mac), ...m, master: vif.bridge, ...t }],
         sharedBridge: vif.bridge,
         targetDev: tap,
         exclusiveNames: [tap],
@@ -70,12 +108,12 @@ export function resolveSpec(binding: PortBinding): BindingSpec {
     case 'ovs': {
       const tap = vif.tap ?? defaultDeviceName('tap', port);
       const externalIds = ovsExternalIds(binding, vif.profile.interfaceId ?? port, vif.profile.profileId);
-      const dp = vif.datapathType === undefined ? {} : { datapathType: vif.datapathType };
+      const dp = { ...(vif.datapathType === undefined ? {} : { datapathType: vif.datapathType }), ...ovsPortExtras(vif) };
       if (!vif.hybrid) {
         return {
           port,
           binding,
-          links: [{ kind: 'tap', name: tap, mac: tapMacFor(mac), ...m }],
+          links: [{ kind: 'tap', name: tap, mac: tapMacFor(mac), ...m, ...t }],
           ovsPort: { bridge: vif.bridge, name: tap, ...dp, externalIds },
           targetDev: tap,
           exclusiveNames: [tap],
@@ -91,7 +129,7 @@ export function resolveSpec(binding: PortBinding): BindingSpec {
         links: [
           { kind: 'bridge', name: qbr, perPort: true },
           { kind: 'veth', name: qvb, peer: qvo, ...m, master: qbr },
-          { kind: 'tap', name: tap, mac: tapMacFor(mac), ...m, master: qbr },
+          { kind: 'tap', name: tap, mac: tapMacFor(mac), ...m, master: qbr, ...t },
         ],
         ovsPort: { bridge: vif.bridge, name: qvo, ...dp, externalIds },
         targetDev: tap,

@@ -26,7 +26,7 @@ export interface LinkSettings {
 
 export type LinkAction =
   | { op: 'create-bridge'; key: WorkKey; name: string; group: number; alias: string; perPort: boolean }
-  | { op: 'create-tap'; key: WorkKey; name: string }
+  | { op: 'create-tap'; key: WorkKey; name: string; multiQueue?: boolean; user?: number; group?: number }
   | { op: 'create-veth'; key: WorkKey; name: string; peer: string; group: number; alias: string; mtu?: number }
   | { op: 'create-macvtap'; key: WorkKey; name: string; lower: string; mode: string; mac: string; group: number; alias: string; mtu?: number }
   | { op: 'set-link'; key: WorkKey; name: string; settings: LinkSettings; why: string }
@@ -43,6 +43,7 @@ export function describeOvsChanges(c: OvsChanges | undefined): string[] {
     ...(c.updateIfaceExternalIds ?? []).map((u) => `update external_ids of ${u.name}`),
     ...(c.deletePorts ?? []).map((p) => `delete port ${p.name} from ${p.bridge}`),
     ...(c.deleteBridges ?? []).map((b) => `delete OVS bridge ${b}`),
+    ...(c.updatePortVlans ?? []).map((v) => `set VLAN of port ${v.name} (tag ${v.tag ?? '-'}, trunks [${v.trunks.join(',')}], vlan_mode ${v.vlanMode ?? '-'})`),
   ];
 }
 

@@ -15,6 +15,10 @@ export function libvirtInterfaceXml(spec: BindingSpec): string {
     `  <target dev='${escapeAttribute(spec.targetDev)}' managed='no'/>`,
     `  <model type='virtio'/>`,
   ];
+  const vif = spec.binding.vif;
+  const queues = vif.type === 'bridge' || vif.type === 'ovs' ? vif.queues : undefined;
+  // A multi-queue tap needs the hypervisor to open it with as many queues.
+  if (queues !== undefined && queues > 1) lines.push(`  <driver name='vhost' queues='${queues}'/>`);
   if (mtu !== undefined) lines.push(`  <mtu size='${mtu}'/>`);
   lines.push(`</interface>`);
   return lines.join('\n');

@@ -282,7 +282,14 @@ class LinkPlanner {
     const m = 'mtu' in desired && desired.mtu !== undefined ? { mtu: desired.mtu } : {};
     switch (desired.kind) {
       case 'tap':
-        this.push({ op: 'create-tap', key: port, name: desired.name });
+        this.push({
+          op: 'create-tap',
+          key: port,
+          name: desired.name,
+          ...(desired.queues !== undefined ? { multiQueue: true } : {}),
+          ...(desired.user !== undefined ? { user: desired.user } : {}),
+          ...(desired.group !== undefined ? { group: desired.group } : {}),
+        });
         return;
       case 'bridge':
         this.push({ op: 'create-bridge', key: port, name: desired.name, group, alias, perPort: true });
@@ -300,6 +307,8 @@ class LinkPlanner {
 function sameKind(desired: DesiredPortLink, link: ObservedLink): boolean {
   if (desired.kind === 'veth') return link.kind === 'veth' && link.link === desired.peer;
   if (desired.kind === 'macvtap') return link.kind === 'macvtap' && link.link === desired.lower;
+  // A tap cannot become multi-queue (or stop being one) while it lives: a new one is made.
+  if (desired.kind === 'tap' && link.kind === 'tap' && link.multiQueue !== undefined) return link.multiQueue === (desired.queues !== undefined);
   return link.kind === desired.kind;
 }
 

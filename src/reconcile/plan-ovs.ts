@@ -8,6 +8,10 @@ import type { DesiredOvsPort } from '../desired/spec.js';
 import type { OvsChanges, OvsSnapshot } from '../host/ovsdb/index.js';
 import type { WorkKey } from './actions.js';
 import type { KeyOutcome } from './plan-links.js';
+import { bridgeClaim } from './ovs-claims.js';
+import type { ReadyWhen } from '../desired/schema.js';
+import { gatedOutcome } from './readiness-gate.js';
+import { newPortVlan, vlanRepair } from './ovs-vlan.js';
 
 export const OVS_PORT_KEY = 'vifd-port';
 export const OVS_OWNER_KEY = 'vifd-owner';
@@ -27,7 +31,14 @@ export interface OvsPlanInput {
   ovs: OvsSnapshot | undefined;
   /** What to say when `ovs` is missing (e.g. OVSDB is not answering). */
   ovsProblem?: string;
+  /** Devices this round creates (anew). An OVS port on such a device is
+   * removed first and added again in a later round: ovs-vswitchd keeps the
+   * old device open otherwise (the userspace datapath never sees the new
+   * one), so a recreated tap would carry no traffic. */
+  recreating?: ReadonlySet<string>;
   defaultDatapathType?: 'system' | 'netdev';
+  /** The readiness gate of bindings that name none (--ready-when). */
+  defaultReadyWhen?: ReadyWhen;
 }
 
 export interface OvsRoundPlan {
@@ -40,7 +51,7 @@ export interface OvsRoundPlan {
 }
 
 export function isEmptyOvsChanges(c: OvsChanges): boolean {
-  return !c.ensureBridges?.length && !c.addPorts?.length && !c.updateIfaceExternalIds?.length && !c.deletePorts?.length && !c.deleteBridges?.length;
+  return !c.ensureBridges?.length && !c.addPorts?.length && !c.updateIfaceExternalIds?.length && !c.deletePorts?.length && !c.deleteBridges?.length && !c.updatePortVlans?.length;
 }
 
 export function wantedIfaceIds(port: string, ovsPort: DesiredOvsPort): Record<string, string> {
@@ -49,7 +60,7 @@ export function wantedIfaceIds(port: string, ovsPort: DesiredOvsPort): Record<st
 
 export function planOvs(input: OvsPlanInput): OvsRoundPlan {
   const { desired, ovs } = input;
-  const changes: Required<OvsChanges> = { ensureBridges: [], addPorts: [], updateIfaceExternalIds: [], deletePorts: [], deleteBridges: [] };
+  const changes: Required<OvsChanges> = { ensureBridges: [], addPorts: [], updateIfaceExternalIds: [], deletePorts: [], deleteBridges: [], updatePortVlans: [] };
   const outcomes = new Map<WorkKey, KeyOutcome>();
   const followUps = new Set<WorkKey>();
   const keysInTransaction = new Set<WorkKey>();
@@ -98,15 +109,30 @@ export function planOvs(input: OvsPlanInput): OvsRoundPlan {
     }
     const ids = wantedIfaceIds(port, wanted);
     const iface = snapshot.interfaces.get(wanted.name);
+    // VLAN columns go into the insert only: once the port exists they belong
+    // to its agent (isolate), or are repaired below (vlan).
+    const portVlan = newPortVlan(wanted);
+    const add = { bridge: wanted.bridge, name: wanted.name, externalIds: ids, portExternalIds: { [OVS_PORT_KEY]: port }, ...(portVlan ? { portVlan } : {}) };
     if (iface) {
       const owner = iface.externalIds[OVS_PORT_KEY];
       if (owner !== port && (owner === undefined || desired.bindings.has(owner))) {
         const by = owner === undefined ? 'something vifd does not own' : `vifd port ${owner}`;
         return { state: 'conflict', message: `OVS interface ${wanted.name} already exists, held by ${by}; vifd leaves it alone` };
       }
+      if (input.recreating?.has(wanted.name)) {
+        // Its device is being recreated: remove the port now, add it back next round.
+        deletePortOf(port, wanted.name);
+        followUps.add(port);
+        return { state: 'changing' };
+      }
       const current = iface.port ? snapshot.ports.get(iface.port) : undefined;
       if (current?.bridge !== wanted.bridge) {
-        changes.addPorts.push({ bridge: wanted.bridge, name: wanted.name, externalIds: ids, portExternalIds: { [OVS_PORT_KEY]: port } });
+        changes.addPorts.push(add);
+        changed = true;
+      }
+      const repair = current ? vlanRepair(wanted, current) : undefined;
+      if (repair) {
+        changes.updatePortVlans.push(repair);
         changed = true;
       }
       const stale = MANAGED_IFACE_KEYS.filter((k) => iface.externalIds[k] !== undefined && ids[k] === undefined);
@@ -116,8 +142,9 @@ export function planOvs(input: OvsPlanInput): OvsRoundPlan {
         changed = true;
       }
       if (!changed && iface.error) return { state: 'blocked', message: `OVS reports interface ${wanted.name}: ${iface.error}` };
+      if (!changed) return gatedOutcome(wanted, input.defaultReadyWhen, iface, current);
     } else {
-      changes.addPorts.push({ bridge: wanted.bridge, name: wanted.name, externalIds: ids, portExternalIds: { [OVS_PORT_KEY]: port } });
+      changes.addPorts.push(add);
       changed = true;
     }
     if (changed) keysInTransaction.add(port);
@@ -128,6 +155,9 @@ export function planOvs(input: OvsPlanInput): OvsRoundPlan {
     const bridge = ovs!.bridges.get(name);
     if (!bridge || bridge.externalIds[OVS_OWNER_KEY] !== OVS_OWNER_VALUE) return { state: 'converged' };
     if ((desired.bridgeUsers.get(name) ?? []).length > 0) return { state: 'converged' };
+    // Never delete a bridge another controller has taken over (docs/design.md §4).
+    const claim = bridgeClaim(bridge, ovs!.systemExternalIds, [OVS_OWNER_KEY]);
+    if (claim) return { state: 'converged', message: `unused OVS bridge ${name} kept: ${claim}` };
     const foreign = bridge.ports.filter((p) => {
       if (p === name || deleted.has(p)) return false; // its own internal port, or going now
       const port = ovs!.ports.get(p);

@@ -8,6 +8,7 @@ import { planLinks, type KeyOutcome } from './plan-links.js';
 import { isEmptyOvsChanges, ovsBridgeKey, OVS_OWNER_KEY, OVS_OWNER_VALUE, OVS_PORT_KEY, planOvs } from './plan-ovs.js';
 import type { OvsChanges } from '../host/ovsdb/index.js';
 import type { AssociationView } from './association.js';
+import type { ReadyWhen } from '../desired/schema.js';
 
 export interface RoundPlan {
   linkActions: LinkAction[];
@@ -26,6 +27,8 @@ export interface PlanContext {
   associations?: ReadonlyMap<string, AssociationView>;
   /** Datapath for OVS bridges vifd creates when a binding names none. */
   defaultDatapathType?: 'system' | 'netdev';
+  /** Readiness gate of OVS bindings that name none (--ready-when). */
+  defaultReadyWhen?: ReadyWhen;
 }
 
 const SEVERITY: Record<KeyOutcome['state'], number> = { converged: 0, waiting: 0.5, changing: 1, blocked: 2, conflict: 3 };
@@ -34,13 +37,21 @@ const SEVERITY: Record<KeyOutcome['state'], number> = { converged: 0, waiting: 0
 function worse(a: KeyOutcome | undefined, b: KeyOutcome | undefined): KeyOutcome {
   if (!a) return b ?? { state: 'converged' };
   if (!b) return a;
-  return SEVERITY[b.state] > SEVERITY[a.state] ? b : a;
+  if (SEVERITY[b.state] !== SEVERITY[a.state]) return SEVERITY[b.state] > SEVERITY[a.state] ? b : a;
+  return !a.message && b.message ? b : a; // equal: the one that says something (a kept bridge)
 }
 
 export function planRound(keys: Iterable<WorkKey>, snapshot: HostSnapshot, context: PlanContext): RoundPlan {
   const keyList = [...keys];
   const links = planLinks({ keys: keyList, links: snapshot.links, ...context });
-  const ovs = planOvs({ keys: keyList, desired: context.desired, ovs: snapshot.ovs, ...(snapshot.ovsProblem ? { ovsProblem: snapshot.ovsProblem } : {}), ...(context.defaultDatapathType ? { defaultDatapathType: context.defaultDatapathType } : {}) });
+  const ovs = planOvs({
+    keys: keyList,
+    desired: context.desired,
+    ovs: snapshot.ovs,
+    recreating: new Set(createdNames(links.actions)),
+    ...(snapshot.ovsProblem ? { ovsProblem: snapshot.ovsProblem } : {}),
+    ...(context.defaultDatapathType ? { defaultDatapathType: context.defaultDatapathType } : {}),
+  });
   const outcomes = new Map(links.outcomes);
   for (const [key, outcome] of ovs.outcomes) outcomes.set(key, worse(outcomes.get(key), outcome));
   return {

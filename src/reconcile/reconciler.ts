@@ -3,6 +3,7 @@
 // batch, verifies with another snapshot and records status per binding.
 import type { Logger } from 'pino';
 import type { Problem } from '../desired/parse.js';
+import type { ReadyWhen } from '../desired/schema.js';
 import type { DesiredStore } from '../desired/store.js';
 import type { Host, HostSnapshot } from '../host/host.js';
 import type { StatusStore } from '../state/status-store.js';
@@ -13,6 +14,8 @@ import { keysForLinkNames, keysForOvsNames } from './event-keys.js';
 import type { OwnershipConfig } from './ownership.js';
 import { allKeys, createdNames, planRound, type PlanContext } from './plan.js';
 import { phaseOf } from './phase.js';
+import type { KeyOutcome } from './plan-links.js';
+import { isGateWait, nextReadinessTimes, type ReadinessTimes } from './readiness-gate.js';
 import { applyPlan, planHasWork } from './apply-plan.js';
 import { ovsBridgeOfKey, OVS_PORT_KEY } from './plan-ovs.js';
 import type { BindingStatus } from './status.js';
@@ -27,6 +30,8 @@ export interface ReconcilerOptions {
   baseDelayMs?: number;
   maxDelayMs?: number;
   defaultDatapathType?: 'system' | 'netdev';
+  /** Readiness gate of OVS bindings that name none (--ready-when). */
+  defaultReadyWhen?: ReadyWhen;
 }
 
 export interface ReconcilerDeps {
@@ -59,6 +64,9 @@ export interface RoundInfo {
   errors: Error[];
   /** The round itself threw (it is retried). */
   failed: boolean;
+  /** Seconds from a desired change to the binding plugged / Ready (readiness gate held), for bindings that got there in this round. */
+  pluggedSeconds?: number[];
+  readySeconds?: number[];
 }
 export type RoundListener = (info: RoundInfo) => void;
 
@@ -73,7 +81,9 @@ export class Reconciler {
   private rounds = 0;
   private firstResyncDone = false;
   private readonly roundListeners = new Set<RoundListener>();
-  private roundNote: { acted: string[]; errors: Error[] } = { acted: [], errors: [] };
+  private roundNote: { acted: string[]; errors: Error[]; pluggedSeconds: number[]; readySeconds: number[] } = { acted: [], errors: [], pluggedSeconds: [], readySeconds: [] };
+  /** When each port's desired state last changed (ms), for the plugged/ready latencies. */
+  private readonly desiredAt = new Map<string, number>();
   private readonly summaryProviders: Array<() => Record<string, number>> = [];
   private readonly resyncHooks: Array<() => Promise<void>> = [];
   /** Ports whose hypervisor lost its tap (vifd had to recreate it). */
@@ -81,6 +91,7 @@ export class Reconciler {
   /** Reasons removals are held (a source has not loaded yet): undesired keys wait. */
   private readonly removalHolds = new Set<string>();
   private readonly heldKeys = new Set<WorkKey>();
+  private readonly notes = new Map<WorkKey, string>();
 
   constructor(private readonly deps: ReconcilerDeps) {
     // Until every source has loaded (startResync), a binding not read yet
@@ -134,7 +145,9 @@ export class Reconciler {
   /** The desired state of these ports changed: reconcile them now. */
   desiredChanged(ports: Iterable<string>): void {
     let any = false;
+    const at = Date.now();
     for (const port of ports) {
+      this.desiredAt.set(port, at);
       this.book.resetAttempts(port);
       any = true;
     }
@@ -248,13 +261,14 @@ export class Reconciler {
 
   private context(): PlanContext {
     const dp = this.deps.options.defaultDatapathType;
-    return { desired: this.deps.store.view(), ownership: this.deps.ownership, adoptable: this.adoptable, ...(dp ? { defaultDatapathType: dp } : {}) };
+    const gate = this.deps.options.defaultReadyWhen;
+    return { desired: this.deps.store.view(), ownership: this.deps.ownership, adoptable: this.adoptable, ...(dp ? { defaultDatapathType: dp } : {}), ...(gate ? { defaultReadyWhen: gate } : {}) };
   }
 
   private async observedRound(keys: WorkKey[]): Promise<RoundResult> {
     if (this.roundListeners.size === 0) return this.round(keys);
     const startedAt = Date.now();
-    this.roundNote = { acted: [], errors: [] };
+    this.roundNote = { acted: [], errors: [], pluggedSeconds: [], readySeconds: [] };
     let failed = true;
     try {
       const result = await this.round(keys);
@@ -286,7 +300,7 @@ export class Reconciler {
     let verify = plan;
     let failures = new Map<WorkKey, Error[]>();
     if (planHasWork(plan)) {
-      this.noteRecreatedTaps(plan.linkActions, context);
+      this.noteRecreatedTaps(plan.linkActions, context, before);
       const creating = createdNames(plan.linkActions);
       if (creating.length > 0) {
         for (const name of creating) this.adoptable.add(name);
@@ -319,18 +333,23 @@ export class Reconciler {
       if (linkNameOfKey(key) !== undefined || ovsBridgeOfKey(key) !== undefined) {
         if (outcome.state === 'changing') results.set(key, 'retry');
         if (outcome.state === 'blocked') logger.warn({ key }, outcome.message ?? 'blocked');
+        else if (outcome.state === 'converged' && outcome.message) this.noteOnce(key, outcome.message);
+        else this.notes.delete(key);
         continue;
       }
       if (acted) this.roundNote.acted.push(key);
       if (acted || outcome.state === 'changing' || outcome.state === 'blocked') this.book.countAttempt(key);
-      const decided = phaseOf({ desired: context.desired.bindings.has(key), outcome, failures: keyFailures });
+      const desired = context.desired.bindings.get(key);
+      const decided = phaseOf({ desired: desired !== undefined, outcome, failures: keyFailures });
       results.set(key, decided.retry);
-      const spec = context.desired.bindings.get(key)?.spec;
+      const spec = desired?.spec;
       if (decided.phase === 'Gone') this.detached.forget(key);
       else this.detached.observed(key, attachmentOf(spec, after.links));
       const detached = decided.phase === 'Ready' ? this.detached.message(key) : undefined;
       const [phase, message] = detached ? (['Detached', detached] as const) : [decided.phase, decided.message];
-      this.book.record(key, phase, message, now, context, after, this.deps.associator?.view(key, context.desired));
+      const times = desired ? this.readinessTimes(key, desired.generation, outcome, phase === 'Ready', now) : {};
+      if (!desired) this.desiredAt.delete(key);
+      this.book.record(key, phase, message, now, context, after, this.deps.associator?.view(key, context.desired), times);
     }
     const { written, removed } = await this.book.flush();
     if (written + removed > 0) logger.debug({ written, removed, ms: Date.now() - Date.parse(now) }, 'statuses recorded');
@@ -355,12 +374,18 @@ export class Reconciler {
   }
 
   /** A tap a hypervisor held is about to be created anew: its VM is cut off. */
-  private noteRecreatedTaps(actions: readonly LinkAction[], context: PlanContext): void {
+  private noteRecreatedTaps(actions: readonly LinkAction[], context: PlanContext, before: HostSnapshot): void {
     for (const action of actions) {
       if (action.op !== 'create-tap') continue;
       const spec = context.desired.bindings.get(action.key)?.spec;
       if (spec?.targetDev !== action.name) continue;
-      if (this.detached.recreating(action.key, action.name, 'the tap a hypervisor held was deleted behind vifd\'s back')) {
+      // Still there: replaced on purpose (a tap cannot change its multi_queue flag while it lives).
+      const replaced = before.links.links.has(action.name);
+      const why = replaced
+        ? `the change of queues needs a new tap (multi_queue cannot change on a live tap)`
+        : `the tap a hypervisor held was deleted behind vifd's back`;
+      if (replaced) this.deps.logger.warn({ port: action.key, tap: action.name, multiQueue: action.multiQueue === true }, 'recreating the tap for the new queue count: this disconnects a VM that holds it');
+      if (this.detached.recreating(action.key, action.name, why)) {
         this.deps.logger.warn({ port: action.key, tap: action.name }, 'recreating a tap a hypervisor held: the VM\'s NIC is detached until it is re-plugged');
       }
     }
@@ -380,6 +405,32 @@ export class Reconciler {
       for (const iface of ovs.interfaces.values()) if (iface.externalIds[OVS_PORT_KEY] === key) return true;
       return false;
     });
+  }
+
+  /** pluggedAt/readyAt for the status; notes the latencies of those that start now. */
+  private readinessTimes(port: string, generation: number, outcome: KeyOutcome, ready: boolean, now: string): ReadinessTimes {
+    const previous = this.book.get(port);
+    const plugged = outcome.state === 'converged' || isGateWait(outcome);
+    const times = nextReadinessTimes(previous, generation, plugged, ready, now);
+    const since = this.desiredAt.get(port);
+    if (since !== undefined) {
+      const fresh = previous?.observedGeneration !== generation;
+      const seconds = Math.max(0, Date.parse(now) - since) / 1000;
+      if (times.pluggedAt === now && (fresh || previous?.pluggedAt === undefined)) this.roundNote.pluggedSeconds.push(seconds);
+      if (times.readyAt === now && (fresh || previous?.readyAt === undefined)) {
+        this.roundNote.readySeconds.push(seconds);
+        this.desiredAt.delete(port); // counted once per desired change
+      }
+    }
+    return times;
+  }
+
+  /** Logs a key's standing note (e.g. a claimed bridge kept) once, not every resync. */
+  private noteOnce(key: WorkKey, message: string): void {
+    if (this.notes.get(key) === message) return;
+    this.notes.set(key, message);
+    if (this.notes.size > 10_000) this.notes.clear();
+    this.deps.logger.info({ key }, message);
   }
 
   private keepWhileHeld(key: WorkKey, context: PlanContext): boolean {

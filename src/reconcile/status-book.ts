@@ -6,6 +6,7 @@ import type { HostSnapshot } from '../host/host.js';
 import type { StatusStore } from '../state/status-store.js';
 import type { AssociationView } from './association.js';
 import type { PlanContext } from './plan.js';
+import type { ReadinessTimes } from './readiness-gate.js';
 import { buildStatus, sameStatus, type BindingStatus, type Phase } from './status.js';
 
 /** A binding's status changed; `undefined` once it is unplugged and forgotten. */
@@ -52,6 +53,10 @@ export class StatusBook {
     return counts;
   }
 
+  get(port: string): BindingStatus | undefined {
+    return this.statuses.get(port);
+  }
+
   countAttempt(port: string): void {
     this.attempts.set(port, (this.attempts.get(port) ?? 0) + 1);
   }
@@ -61,7 +66,7 @@ export class StatusBook {
   }
 
   /** Stages the port's new status (or its removal: 'Gone'), if it changed. */
-  record(port: string, phase: Phase | 'Gone', message: string, now: string, context: PlanContext, snapshot: HostSnapshot, association: AssociationView | undefined): void {
+  record(port: string, phase: Phase | 'Gone', message: string, now: string, context: PlanContext, snapshot: HostSnapshot, association: AssociationView | undefined, times: ReadinessTimes = {}): void {
     const previous = this.statuses.get(port);
     if (phase === 'Gone' && !context.desired.invalidOnly.has(port)) {
       if (!previous) return;
@@ -81,6 +86,7 @@ export class StatusBook {
       desired: context.desired,
       links: snapshot.links,
       association,
+      times,
     });
     if (sameStatus(previous, status)) return;
     this.statuses.set(port, status);

@@ -47,6 +47,10 @@ export interface BindingStatus {
   attached?: boolean | null;
   /** When it was last seen attached (while attached: since when). */
   lastAttachedAt?: string;
+  /** Since when vifd's part is done for this generation (devices, OVS port). */
+  pluggedAt?: string;
+  /** Since when it is Ready: plugged and its readiness gate holds. */
+  readyAt?: string;
 }
 
 export function observedDevice(link: ObservedLink): ObservedDevice {
@@ -65,6 +69,7 @@ export interface StatusInput {
   desired: DesiredView;
   links: LinkSnapshot;
   association?: AssociationView | undefined;
+  times?: { pluggedAt?: string; readyAt?: string };
 }
 
 export function buildStatus(input: StatusInput): BindingStatus {
@@ -111,6 +116,8 @@ export function buildStatus(input: StatusInput): BindingStatus {
   }
   if (binding && binding.shadowed.length > 0) status.conflicts = binding.shadowed;
   if (input.association) status.association = input.association;
+  if (input.times?.pluggedAt) status.pluggedAt = input.times.pluggedAt;
+  if (input.times?.readyAt) status.readyAt = input.times.readyAt;
   return status;
 }
 

@@ -3,9 +3,10 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { repoRoot } from './repo-root.js';
 
-export const OVS_NETNS_SCRIPT = resolve(import.meta.dirname, '../../scripts/ovs-netns.sh');
+export const OVS_NETNS_SCRIPT = join(repoRoot(), 'scripts/ovs-netns.sh');
 
 export interface PrivateOvs {
   netns: string;

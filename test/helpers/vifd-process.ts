@@ -3,9 +3,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { repoRoot } from './repo-root.js';
 
-export const VIFD_BIN = resolve(import.meta.dirname, '../../bin/vifd.js');
+export const VIFD_BIN = join(repoRoot(), 'bin/vifd.js');
 
 export interface VifdDirs {
   root: string;

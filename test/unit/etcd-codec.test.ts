@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { b64, decodeKv, normalisePrefix, parseEndpoints, prefixRangeEnd, unb64 } from '../../src/sources/etcd/codec.js';
 import { parseEtcdValue, portOfKey } from '../../src/sources/etcd/document.js';
 import { parseHostKey, statusKey } from '../../src/sources/etcd/keys.js';
-import { fleetTable } from '../../src/sources/etcd/fleet.js';
+import { fleetTable, fleetTotals } from '../../src/sources/etcd/fleet.js';
 
 const port = '3f2a8c71-5b0e-4d2a-9c3e-7a1b2c3d4e5f';
 const doc = (p = port) => JSON.stringify({ apiVersion: 'vifd/v1', kind: 'PortBinding', port: p, mac: 'fa:16:3e:5d:12:7a', vif: { type: 'bridge', bridge: 'br0' } });
@@ -19,7 +19,9 @@ describe('etcd codec', () => {
   });
   it('parses endpoints and prefixes', () => {
     expect(parseEndpoints('http://127.0.0.1:2379/, 10.0.0.2:2379')).toEqual(['http://127.0.0.1:2379', 'http://10.0.0.2:2379']);
-    expect(() => parseEndpoints('https://x:1')).toThrow(/only http/u);
+    expect(parseEndpoints('https://x:1')).toEqual(['https://x:1']);
+    expect(() => parseEndpoints('ftp://x:1')).toThrow(/only http/u);
+    expect(() => parseEndpoints('https://x:1,http://y:2')).toThrow(/mix/u);
     expect(() => parseEndpoints(' , ')).toThrow();
     expect(normalisePrefix('vifd/x')).toBe('/vifd/x/');
   });
@@ -63,6 +65,12 @@ describe('etcd keys and fleet', () => {
     ]);
     expect(out).toMatch(/a\s+alive\s+2\s+2 Ready/u);
     expect(out).toMatch(/b\s+DOWN\s+1\s+-/u);
-    expect(out).toContain('2 host(s), 1 alive');
+    expect(out).toContain('2 host(s), 1 alive, 1 DOWN (lease expired: b)');
+    expect(out).toContain('3 binding(s) desired; statuses: 2 Ready');
+    const t = fleetTotals([
+      { host: 'a', alive: true, desired: 3, phases: { Ready: 1, Failed: 1 }, statuses: 2 },
+      { host: 'c', alive: true, desired: 1, phases: { Ready: 1 }, statuses: 1 },
+    ]);
+    expect(t).toEqual({ hosts: 2, alive: 2, down: [], desired: 4, phases: { Ready: 2, Failed: 1 }, unreported: 1 });
   });
 });

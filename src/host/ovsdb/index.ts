@@ -13,4 +13,4 @@ export { snapshotOvs, selectOvsRows } from './snapshot.js';
 export { OvsMonitor, type OvsChangeEvent, type OvsMonitorEvents } from './monitor.js';
 export { planOvsTransaction, type OvsPlan, type PlanOptions } from './ovs-plan.js';
 export { applyOvsChanges, waitForCurCfg, type ApplyOvsOptions, type ApplyOvsResult } from './ovs-ops.js';
-export type { AddPort, DeletePort, EnsureBridge, OvsChanges, UpdateIfaceExternalIds } from './ovs-plan.js';
+export type { AddPort, DeletePort, EnsureBridge, OvsChanges, PortVlan, UpdateIfaceExternalIds, UpdatePortVlan } from './ovs-plan.js';

@@ -8,7 +8,7 @@ import { snapshotOvs } from './snapshot.js';
 import { transact, waitOp } from './transact.js';
 import type { OvsdbRequester } from './types.js';
 
-export type { AddPort, DeletePort, EnsureBridge, OvsChanges, UpdateIfaceExternalIds } from './ovs-plan.js';
+export type { AddPort, DeletePort, EnsureBridge, OvsChanges, PortVlan, UpdateIfaceExternalIds, UpdatePortVlan } from './ovs-plan.js';
 
 export interface ApplyOvsOptions {
   /** The state to plan from (e.g. the monitor's replica). Without it, one is

@@ -10,6 +10,7 @@
 import { namedUuid, ovsMap, ovsSet, uuid } from './datum.js';
 import { OvsChangesError } from './errors.js';
 import type { OvsSnapshot } from './parse-rows.js';
+import type { OvsdbValue } from './types.js';
 import { commentOp, eq, insertOp, mutateOp, selectOp, updateOp, waitOp, whereUuid, type Operation } from './transact.js';
 
 export interface EnsureBridge {
@@ -27,6 +28,21 @@ export interface AddPort {
   /** Interface external_ids (iface-id, attached-mac, vm-uuid, ...). */
   externalIds?: Record<string, string>;
   portExternalIds?: Record<string, string>;
+  /** VLAN columns of the new Port row: written only when the row is inserted
+   * (a port that exists, or is moved, keeps its own). */
+  portVlan?: PortVlan;
+}
+
+/** A Port's tag / trunks / vlan_mode (null: the column left empty). */
+export interface PortVlan {
+  tag: number | null;
+  trunks: number[];
+  vlanMode: string | null;
+}
+
+/** Sets a Port's VLAN columns (for bindings that make vifd own them). */
+export interface UpdatePortVlan extends PortVlan {
+  name: string;
 }
 
 export interface UpdateIfaceExternalIds {
@@ -49,6 +65,7 @@ export interface OvsChanges {
   updateIfaceExternalIds?: UpdateIfaceExternalIds[];
   deletePorts?: DeletePort[];
   deleteBridges?: string[];
+  updatePortVlans?: UpdatePortVlan[];
 }
 
 export interface OvsPlan {
@@ -98,6 +115,10 @@ function validate(snapshot: OvsSnapshot, c: Required<OvsChanges>): void {
   if (problems.length > 0) throw new OvsChangesError(problems);
 }
 
+function vlanColumns(v: PortVlan): Record<string, OvsdbValue> {
+  return { tag: v.tag === null ? ovsSet([]) : v.tag, trunks: ovsSet(v.trunks), vlan_mode: v.vlanMode === null ? ovsSet([]) : v.vlanMode };
+}
+
 function mapMutation(u: UpdateIfaceExternalIds): Operation {
   const where = [eq('name', u.name)];
   if (u.mode === 'replace') return updateOp('Interface', where, { external_ids: ovsMap(u.externalIds) });
@@ -110,7 +131,7 @@ function mapMutation(u: UpdateIfaceExternalIds): Operation {
 
 /** Builds the operations. Throws OvsChangesError on contradictory changes. */
 export function planOvsTransaction(snapshot: OvsSnapshot, changes: OvsChanges, options: PlanOptions = {}): OvsPlan {
-  const c: Required<OvsChanges> = { ensureBridges: [], addPorts: [], updateIfaceExternalIds: [], deletePorts: [], deleteBridges: [], ...changes };
+  const c: Required<OvsChanges> = { ensureBridges: [], addPorts: [], updateIfaceExternalIds: [], deletePorts: [], deleteBridges: [], updatePortVlans: [], ...changes };
   validate(snapshot, c);
   const guards = options.guards ?? true;
   const waits: Operation[] = [];
@@ -191,7 +212,7 @@ export function planOvsTransaction(snapshot: OvsSnapshot, changes: OvsChanges, o
     const i = fresh('i');
     const p = fresh('p');
     ops.push(insertOp('Interface', { name: a.name, type: a.ifaceType ?? '', external_ids: ovsMap(a.externalIds ?? {}) }, i));
-    ops.push(insertOp('Port', { name: a.name, interfaces: namedUuid(i), external_ids: ovsMap(a.portExternalIds ?? {}) }, p));
+    ops.push(insertOp('Port', { name: a.name, interfaces: namedUuid(i), external_ids: ovsMap(a.portExternalIds ?? {}), ...(a.portVlan ? vlanColumns(a.portVlan) : {}) }, p));
     push(inserts, a.bridge, namedUuid(p));
     plan.addedPorts.push(a.name);
   }
@@ -211,6 +232,12 @@ export function planOvsTransaction(snapshot: OvsSnapshot, changes: OvsChanges, o
   for (const u of c.updateIfaceExternalIds) {
     plan.updateOps.set(u.name, ops.length);
     ops.push(mapMutation(u));
+  }
+
+  const inserted = new Set(plan.addedPorts);
+  for (const v of c.updatePortVlans) {
+    if (inserted.has(v.name)) continue; // the insert carries its own columns
+    ops.push(updateOp('Port', [eq('name', v.name)], vlanColumns(v)));
   }
 
   if (ops.length === 0) return plan;

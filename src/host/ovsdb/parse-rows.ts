@@ -1,14 +1,16 @@
 // Raw OVSDB rows (from a monitor or from select ops) → vifd's typed view of
 // OVS: bridges, ports and interfaces keyed by name, with UUID references
 // resolved to names. Pure: no node:* imports, no I/O.
-import { decodeOptional, decodeString, decodeStringMap, decodeUuid, decodeUuidSet } from './datum.js';
+import { decodeOptional, decodeSet, decodeString, decodeStringMap, decodeUuid, decodeUuidSet } from './datum.js';
 import type { OvsdbRow, TableUpdates } from './types.js';
 
 /** The columns vifd reads, per table (for `monitor` and `select`). */
 export const OVS_COLUMNS = {
-  Open_vSwitch: ['bridges'],
-  Bridge: ['name', 'ports', 'datapath_type', 'external_ids'],
-  Port: ['name', 'interfaces', 'external_ids'],
+  Open_vSwitch: ['bridges', 'external_ids'],
+  Bridge: ['name', 'ports', 'datapath_type', 'external_ids', 'controller', 'fail_mode'],
+  // tag, trunks and vlan_mode: read for the readiness gate and for bindings
+  // that ask vifd to own the VLAN (docs/design.md §4); never acted on otherwise.
+  Port: ['name', 'interfaces', 'external_ids', 'tag', 'trunks', 'vlan_mode'],
   Interface: ['name', 'type', 'external_ids', 'ofport', 'error'],
 } as const satisfies Record<string, readonly string[]>;
 
@@ -25,6 +27,10 @@ export interface OvsBridge {
   externalIds: Record<string, string>;
   /** Port names, sorted. */
   ports: string[];
+  /** Controller rows it references (set by an SDN controller, never by vifd). */
+  controllers?: number;
+  /** fail_mode ("secure", "standalone"), null when unset. */
+  failMode?: string | null;
 }
 
 export interface OvsPort {
@@ -35,6 +41,10 @@ export interface OvsPort {
   /** Interface names, sorted. */
   interfaces: string[];
   externalIds: Record<string, string>;
+  /** VLAN columns (null/empty when unset). */
+  tag?: number | null;
+  trunks?: number[];
+  vlanMode?: string | null;
 }
 
 export interface OvsInterface {
@@ -53,6 +63,8 @@ export interface OvsSnapshot {
   bridges: Map<string, OvsBridge>;
   ports: Map<string, OvsPort>;
   interfaces: Map<string, OvsInterface>;
+  /** The Open_vSwitch row's external_ids (ovn-bridge, ovn-remote, system-id). */
+  systemExternalIds?: Record<string, string>;
 }
 
 export function emptyRawTables(): RawTables {
@@ -127,7 +139,16 @@ export function parseOvsRows(tables: RawTables): OvsSnapshot {
       const iface = interfaces.get(n);
       if (iface) iface.port = name;
     }
-    ports.set(name, { uuid: rowUuid, name, bridge: null, interfaces: names.sort(byName), externalIds: decodeStringMap(row.external_ids) });
+    ports.set(name, {
+      uuid: rowUuid,
+      name,
+      bridge: null,
+      interfaces: names.sort(byName),
+      externalIds: decodeStringMap(row.external_ids),
+      tag: decodeOptional<number>(row.tag, 'number'),
+      trunks: decodeSet(row.trunks).filter((t): t is number => typeof t === 'number').sort((a, b) => a - b),
+      vlanMode: decodeOptional<string>(row.vlan_mode, 'string'),
+    });
   }
 
   const bridges = new Map<string, OvsBridge>();
@@ -147,9 +168,12 @@ export function parseOvsRows(tables: RawTables): OvsSnapshot {
       datapathType: decodeString(row.datapath_type),
       externalIds: decodeStringMap(row.external_ids),
       ports: names.sort(byName),
+      controllers: decodeUuidSet(row.controller).length,
+      failMode: decodeOptional<string>(row.fail_mode, 'string'),
     });
   }
-  return { bridges, ports, interfaces };
+  const system = tables.Open_vSwitch?.values().next().value;
+  return { bridges, ports, interfaces, systemExternalIds: system ? decodeStringMap(system.external_ids) : {} };
 }
 
 /** The UUID of the single Open_vSwitch row, if known. */

@@ -7,10 +7,12 @@
 import type { Logger } from 'pino';
 import type { DesiredStore } from '../../desired/store.js';
 import type { Reconciler } from '../../reconcile/reconciler.js';
-import { EtcdClient } from './client.js';
+import type { EtcdAuthOptions } from './client.js';
+import { createEtcdClient } from './connect.js';
 import { EtcdSource } from './etcd-source.js';
 import { bindingsPrefix } from './keys.js';
 import { StatusPublisher } from './status-publisher.js';
+import type { EtcdTlsFiles } from './tls.js';
 
 export interface EtcdOptions {
   endpoints: string[];
@@ -19,6 +21,10 @@ export interface EtcdOptions {
   prefix?: string;
   leaseSeconds: number;
   initialTimeoutMs: number;
+  /** For https:// endpoints: CA, client certificate and key files (re-read when they change). */
+  tls?: EtcdTlsFiles | undefined;
+  /** etcd user and password file (auth API token). */
+  auth?: EtcdAuthOptions | undefined;
 }
 
 export interface AttachedEtcd {
@@ -37,7 +43,7 @@ export interface AttachDeps {
   reconciler: Reconciler;
   stateDir: string;
   logger: Logger;
-  /** Called when staleness flips (e.g. to rewrite summary.json). */
+  /** Called when staleness flips or a failure counter moves (to rewrite summary.json). */
   onStale?: (stale: boolean) => void;
   aliveInfo?: Record<string, unknown>;
 }
@@ -45,9 +51,17 @@ export interface AttachDeps {
 /** Loads the etcd source (bounded wait). Call before reconciler.startResync(). */
 export async function attachEtcd(deps: AttachDeps): Promise<AttachedEtcd> {
   const { options, reconciler, logger } = deps;
-  const client = new EtcdClient(options.endpoints);
   const prefix = options.prefix ?? bindingsPrefix(options.hostname);
   const log = logger.child({ etcd: options.endpoints.join(','), prefix });
+  // Counters of failures (certificates, credentials) are published in summary.json when they move (at most every second).
+  let pending: NodeJS.Timeout | undefined;
+  const publishCounters = () => {
+    pending ??= setTimeout(() => {
+      pending = undefined;
+      deps.onStale?.(source.stale);
+    }, 1000).unref();
+  };
+  const { client, tls } = createEtcdClient(options, log, publishCounters);
   reconciler.holdRemovals(HOLD);
   const source = new EtcdSource({
     client,
@@ -63,6 +77,13 @@ export async function attachEtcd(deps: AttachDeps): Promise<AttachedEtcd> {
     etcdRelists: source.counters.relists,
     etcdResumes: source.counters.resumes,
     etcdRevision: source.counters.revision,
+    etcdConfigErrors: source.counters.configErrors,
+    etcdTlsHandshakeFailures: client.stats.tlsHandshakeFailures,
+    etcdTlsReloads: tls?.reloads ?? 0,
+    etcdTlsFileFailures: tls?.failures ?? 0,
+    etcdAuthFailures: client.stats.authFailures,
+    etcdPermissionDenied: client.stats.permissionDenied,
+    etcdAuthentications: client.stats.authentications,
   }));
   const started = Date.now();
   const { listed, cached } = await source.start(options.initialTimeoutMs);
@@ -96,6 +117,7 @@ export async function attachEtcd(deps: AttachDeps): Promise<AttachedEtcd> {
       unsubscribe();
       await source.stop();
       await publisher.stop();
+      tls?.destroy();
     },
   };
 }

@@ -46,7 +46,8 @@ export function normalisePrefix(prefix: string): string {
   return p;
 }
 
-/** Parses `--etcd URL[,URL...]` into base URLs without a trailing slash. */
+/** Parses `--etcd URL[,URL...]` into base URLs without a trailing slash
+ * (all http:// or all https://: one cluster, one transport). */
 export function parseEndpoints(list: string): string[] {
   const endpoints = list
     .split(',')
@@ -54,9 +55,10 @@ export function parseEndpoints(list: string): string[] {
     .filter(Boolean)
     .map((s) => {
       const url = new URL(s.includes('://') ? s : `http://${s}`);
-      if (url.protocol !== 'http:') throw new Error(`etcd endpoint ${s}: only http:// is supported (the JSON gateway over node:http)`);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`etcd endpoint ${s}: only http:// and https:// are supported (the JSON gateway)`);
       return `${url.protocol}//${url.host}`;
     });
   if (endpoints.length === 0) throw new Error('--etcd needs at least one URL');
+  if (new Set(endpoints.map((e) => e.split(':')[0])).size > 1) throw new Error('--etcd: endpoints mix http:// and https://');
   return endpoints;
 }

@@ -9,7 +9,7 @@ import { Backoff, sleep } from './backoff.js';
 import { EtcdCache } from './cache.js';
 import type { EtcdClient } from './client.js';
 import { ETCD_SOURCE_PREFIX, etcdSourceId, parseEtcdValue } from './document.js';
-import { EtcdCompactedError } from './errors.js';
+import { EtcdCompactedError, isEtcdConfigError } from './errors.js';
 import { WatchSession, type WatchEvent } from './watch.js';
 
 export interface EtcdSourceOptions {
@@ -31,6 +31,8 @@ export interface EtcdSourceCounters {
   resumes: number;
   revision: number;
   keys: number;
+  /** Failures that mean misconfiguration (certificate, credentials, permission), each logged as an error. */
+  configErrors: number;
 }
 
 export class EtcdSource {
@@ -46,7 +48,8 @@ export class EtcdSource {
   private readonly cache: EtcdCache;
   private firstList!: () => void;
   private readonly firstListed = new Promise<void>((r) => (this.firstList = r));
-  readonly counters: EtcdSourceCounters = { relists: 0, resumes: 0, revision: 0, keys: 0 };
+  private startFailed: ((error: Error) => void) | undefined;
+  readonly counters: EtcdSourceCounters = { relists: 0, resumes: 0, revision: 0, keys: 0, configErrors: 0 };
 
   constructor(private readonly o: EtcdSourceOptions) {
     this.cache = new EtcdCache(o.stateDir, (error) => o.logger.warn({ err: error }, 'writing etcd cache failed'));
@@ -63,7 +66,9 @@ export class EtcdSource {
   }
 
   /** Loads the cache, starts list+watch, and waits up to `timeoutMs` for the
-   * first list. Returns whether it succeeded (else the cache stands in). */
+   * first list. Returns whether it succeeded (else the cache stands in).
+   * Rejects when etcd says vifd is misconfigured (certificate refused,
+   * wrong password, permission denied): that is not an outage to wait out. */
   async start(timeoutMs: number): Promise<{ listed: boolean; cached: number }> {
     const cached = await this.cache.load(this.o.prefix);
     if (cached) {
@@ -71,10 +76,18 @@ export class EtcdSource {
       this.revision = cached.revision;
       this.needList = true; // the cache may be old: list again, but it stands in until then
     }
+    const failed = new Promise<never>((_, reject) => (this.startFailed = reject));
     this.loop = this.run();
     const timeout = sleep(timeoutMs, this.abort.signal).then(() => false);
-    const listed = await Promise.race([this.firstListed.then(() => true), timeout]);
-    return { listed, cached: cached ? Object.keys(cached.values).length : 0 };
+    try {
+      const listed = await Promise.race([this.firstListed.then(() => true), timeout, failed]);
+      return { listed, cached: cached ? Object.keys(cached.values).length : 0 };
+    } catch (error) {
+      await this.stop();
+      throw error;
+    } finally {
+      this.startFailed = undefined;
+    }
   }
 
   /** Resolves when the first list from etcd succeeded. */
@@ -123,10 +136,18 @@ export class EtcdSource {
           this.needList = true;
           continue;
         }
+        if (isEtcdConfigError(error)) {
+          this.counters.configErrors++;
+          if (this.startFailed) {
+            this.startFailed(error);
+            break;
+          }
+        }
         this.setStale(true);
         client.failover();
         const delay = backoff.next();
-        logger.warn({ err: error, retryInMs: delay, endpoint: client.endpoint }, 'etcd watch broken: reconnecting');
+        if (isEtcdConfigError(error)) logger.error({ err: error, code: error.code, retryInMs: delay }, `etcd refused vifd (last known state kept): ${error.message}`);
+        else logger.warn({ err: error, retryInMs: delay, endpoint: client.endpoint }, 'etcd watch broken: reconnecting');
         await sleep(delay, this.abort.signal);
       }
     }

@@ -1,30 +1,62 @@
 // One HTTP exchange with one etcd endpoint's JSON gateway (node:http, no
 // dependency): a plain POST returning JSON, or a streamed POST whose body is a
-// sequence of JSON objects (watch, lease keepalive).
+// sequence of JSON objects (watch, lease keepalive). http:// or https://
+// (the caller gives the https agent: CA and client certificate).
 import { request, Agent, type ClientRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { JsonSplitter } from '../../host/ovsdb/json-splitter.js';
 import { EtcdRequestError } from './errors.js';
 
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+const plainAgent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+/** How to reach an endpoint: the agent (TLS material) and extra headers (auth token). */
+export interface Connection {
+  agent?: Agent | undefined;
+  headers?: Record<string, string> | undefined;
+}
+
+/** Node's codes for "we do not trust the server's certificate". */
+const SERVER_CERT_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_SIGNATURE_FAILURE', 'CERT_UNTRUSTED', 'CERT_REJECTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_DECRYPT_CERT_SIGNATURE', 'INVALID_CA',
+]);
+
+/** Which side a TLS failure is about, or undefined if it is not one. */
+export function tlsFailureSide(error: unknown): 'server-certificate' | 'client-certificate' | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'string') return undefined;
+  if (SERVER_CERT_CODES.has(code)) return 'server-certificate';
+  // An alert from the server: it refused our certificate (unknown CA, bad,
+  // expired, revoked, or none sent while it requires one).
+  if (/^ERR_SSL_(TLSV1|TLSV13|SSLV3)_ALERT_/u.test(code)) return 'client-certificate';
+  if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) return 'server-certificate';
+  return undefined;
+}
 
 /** A failure to talk to the endpoint at all (vs. an answer that is an error). */
 export class EtcdConnectionError extends Error {
   readonly code = 'ETCD_CONNECTION_FAILED';
   readonly endpoint: string;
+  /** Set when the TLS handshake failed (a certificate problem, not an outage). */
+  readonly tls: 'server-certificate' | 'client-certificate' | undefined;
   constructor(endpoint: string, cause: unknown) {
-    super(`${endpoint}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    const code = (cause as { code?: unknown } | undefined)?.code;
+    super(`${endpoint}: ${cause instanceof Error ? cause.message : String(cause)}${typeof code === 'string' && !String(cause).includes(code) ? ` (${code})` : ''}`, { cause });
     this.name = 'EtcdConnectionError';
     this.endpoint = endpoint;
+    this.tls = tlsFailureSide(cause);
   }
 }
 
-function open(endpoint: string, path: string, body: unknown, timeoutMs: number | undefined): ClientRequest {
+function open(endpoint: string, path: string, body: unknown, timeoutMs: number | undefined, conn: Connection): ClientRequest {
   const payload = JSON.stringify(body);
   const url = new URL(path, endpoint);
-  const req = request(url, {
+  const https = url.protocol === 'https:';
+  const req = (https ? httpsRequest : request)(url, {
     method: 'POST',
-    agent,
-    headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+    agent: conn.agent ?? (https ? undefined : plainAgent),
+    headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...conn.headers },
     ...(timeoutMs ? { timeout: timeoutMs } : {}),
   });
   req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
@@ -32,9 +64,9 @@ function open(endpoint: string, path: string, body: unknown, timeoutMs: number |
   return req;
 }
 
-export function postJson<T>(endpoint: string, path: string, body: unknown, timeoutMs = 5000): Promise<T> {
+export function postJson<T>(endpoint: string, path: string, body: unknown, timeoutMs = 5000, conn: Connection = {}): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const req = open(endpoint, path, body, timeoutMs);
+    const req = open(endpoint, path, body, timeoutMs, conn);
     req.on('error', (error) => reject(new EtcdConnectionError(endpoint, error)));
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
@@ -63,8 +95,8 @@ export interface Stream {
 }
 
 /** POSTs `body` and calls `onObject` for every JSON object of the streamed answer. */
-export function postStream(endpoint: string, path: string, body: unknown, onObject: (value: unknown) => void): Stream {
-  const req = open(endpoint, path, body, undefined);
+export function postStream(endpoint: string, path: string, body: unknown, onObject: (value: unknown) => void, conn: Connection = {}): Stream {
+  const req = open(endpoint, path, body, undefined, conn);
   let closed = false;
   const done = new Promise<void>((resolve, reject) => {
     req.on('error', (error) => (closed ? resolve() : reject(new EtcdConnectionError(endpoint, error))));

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { BindingStatus } from '../../reconcile/status.js';
 import { Backoff, sleep } from './backoff.js';
 import type { EtcdClient, TxnOp } from './client.js';
-import { EtcdRequestError } from './errors.js';
+import { EtcdRequestError, isEtcdConfigError } from './errors.js';
 import { aliveKey, statusKey } from './keys.js';
 
 export interface StatusPublisherOptions {
@@ -69,6 +69,7 @@ export class StatusPublisher {
   }
 
   private stopping = false;
+  private lastConfigError: string | undefined;
 
   private async keepAlive(): Promise<void> {
     const lease = this.lease;
@@ -99,12 +100,19 @@ export class StatusPublisher {
         if (this.lease === undefined) await this.grant();
         await this.flush();
         backoff.reset();
+        this.lastConfigError = undefined;
         if (!this.stopping) await sleep(flushMs, this.abort.signal); // rate limit: changes meanwhile coalesce
       } catch (error) {
         if (this.stopping) return;
         if (error instanceof EtcdRequestError && /lease not found/iu.test(error.body)) this.lease = undefined;
         const delay = backoff.next();
-        this.o.logger.debug({ err: error, retryInMs: delay }, 'writing status to etcd failed');
+        if (isEtcdConfigError(error)) {
+          // Misconfigured (permission, credentials, certificate): say so once per distinct reason.
+          if (error.message !== this.lastConfigError) this.o.logger.error({ err: error, code: error.code }, `writing status to etcd refused: ${error.message}`);
+          this.lastConfigError = error.message;
+        } else {
+          this.o.logger.debug({ err: error, retryInMs: delay }, 'writing status to etcd failed');
+        }
         await sleep(delay, this.abort.signal);
       }
     }

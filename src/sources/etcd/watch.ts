@@ -4,7 +4,8 @@
 import type { Stream } from './http.js';
 import type { EtcdClient } from './client.js';
 import { b64, decodeKv, int64, prefixRangeEnd, type KeyValue, type RawKv } from './codec.js';
-import { EtcdCompactedError, EtcdWatchEndedError } from './errors.js';
+import { EtcdCompactedError, EtcdRequestError, EtcdWatchEndedError } from './errors.js';
+import { EtcdConnectionError } from './http.js';
 
 export interface WatchEvent {
   type: 'put' | 'delete';
@@ -46,7 +47,7 @@ export class WatchSession {
   /** Runs until the stream ends; always rejects with the reason (or resolves when closed). */
   async run(): Promise<void> {
     const endpoint = this.client.endpoint;
-    this.stream = this.client.watchStream(
+    const stream = await this.client.watchStream(
       {
         create_request: {
           key: b64(this.prefix),
@@ -57,10 +58,12 @@ export class WatchSession {
       },
       (value) => this.handle(value as WatchResponse, endpoint),
     );
+    this.stream = stream;
+    if (this.closed) stream.close();
     try {
-      await this.stream.done;
+      await stream.done;
     } catch (error) {
-      if (!this.failure) throw error;
+      if (!this.failure) throw this.typed(error, endpoint);
     }
     if (this.failure) throw this.failure;
     if (!this.closed) throw new EtcdWatchEndedError({ endpoint, reason: 'stream closed by the server' });
@@ -73,6 +76,21 @@ export class WatchSession {
     this.stream?.close();
   }
 
+  /** A broken stream as the error that says why: certificate, permission, or plain. */
+  private typed(error: unknown, endpoint: string): unknown {
+    if (error instanceof EtcdConnectionError && error.tls) return this.client.tlsError(error);
+    if (error instanceof EtcdRequestError) {
+      this.client.tokenRejected(error.body);
+      return this.client.classify(endpoint, `watch ${this.prefix}`, error.body) ?? error;
+    }
+    return error;
+  }
+
+  private ended(endpoint: string, reason: string): Error {
+    this.client.tokenRejected(reason); // the next session authenticates again
+    return this.client.classify(endpoint, `watch ${this.prefix}`, reason) ?? new EtcdWatchEndedError({ endpoint, reason });
+  }
+
   private fail(error: Error): void {
     this.failure ??= error;
     this.stream?.close();
@@ -81,7 +99,7 @@ export class WatchSession {
   private handle(message: WatchResponse, endpoint: string): void {
     if (this.failure || this.closed) return;
     if (message.error) {
-      this.fail(new EtcdWatchEndedError({ endpoint, reason: message.error.message ?? JSON.stringify(message.error) }));
+      this.fail(this.ended(endpoint, message.error.message ?? JSON.stringify(message.error)));
       return;
     }
     const r = message.result;
@@ -91,7 +109,7 @@ export class WatchSession {
       this.fail(
         compacted > 0
           ? new EtcdCompactedError({ requestedRevision: this.fromRevision, compactRevision: compacted })
-          : new EtcdWatchEndedError({ endpoint, reason: r.cancel_reason || 'canceled by the server' }),
+          : this.ended(endpoint, r.cancel_reason || 'canceled by the server'),
       );
       return;
     }
