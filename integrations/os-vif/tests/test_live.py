@@ -273,6 +273,23 @@ class PlugThroughVifdTest(unittest.TestCase):
         os_vif.unplug(vif, INSTANCE)
         self.assertNotIn(bridge, links())  # vifd made it, no port uses it any more
 
+    def test_a_newer_os_vif_s_multiqueue_profile_makes_a_multi_queue_tap(self):
+        # VIFPortProfileOpenVSwitch 1.4 (create_tap, multiqueue) is newer than
+        # Debian's os-vif 3.0: the objects are stand-ins with its fields.
+        from test_translate import Duck
+        port = new_port()
+        profile = Duck("VIFPortProfileOpenVSwitch", interface_id=port, datapath_type="netdev", create_port=False,
+                       create_tap=True, multiqueue=True)
+        vif = Duck("VIFOpenVSwitch", id=port, address=mac_of(port), network=network(), plugin="vifd",
+                   port_profile=profile, vif_name=name("tap", port), bridge_name="br-int")
+        self.unplug_later(vif)
+        os_vif.plug(vif, INSTANCE)
+        info = links()[name("tap", port)]["linkinfo"]["info_data"]
+        self.assertTrue(info.get("multi_queue"), info)
+        self.assertIn("queues='256'", api_get("/v1/status/%s" % port)[1]["libvirt"])
+        os_vif.unplug(vif, INSTANCE)
+        self.assertNotIn(name("tap", port), links())
+
     def test_a_tap_name_another_port_holds_raises_with_vifd_s_message(self):
         holder = new_port()
         vif = ovs_vif(holder)

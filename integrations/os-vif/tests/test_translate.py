@@ -119,9 +119,9 @@ class Duck:
 class NewerOsVifTest(unittest.TestCase):
     """VIFPortProfileOpenVSwitch 1.4 (create_tap, multiqueue), as Nova sets it from ovs_create_tap."""
 
-    def vif(self, create_tap):
+    def vif(self, create_tap, multiqueue=False):
         profile = Duck("VIFPortProfileOpenVSwitch", interface_id=PORT, datapath_type="netdev", create_port=False,
-                       create_tap=create_tap, multiqueue=False)
+                       create_tap=create_tap, multiqueue=multiqueue)
         return Duck("VIFOpenVSwitch", id=PORT, address=MAC, network=network(), plugin="vifd", port_profile=profile,
                     vif_name=("tap" + PORT)[:14], bridge_name="br-int")
 
@@ -129,6 +129,11 @@ class NewerOsVifTest(unittest.TestCase):
         doc = translate.port_binding(self.vif(True), instance())
         self.assertEqual(doc["vif"]["tap"], "tap3f2a8c71-5b")
         self.assertNotIn("tapOwner", doc["vif"])
+        self.assertNotIn("queues", doc["vif"])
+
+    def test_multiqueue_makes_a_multi_queue_tap(self):
+        doc = translate.port_binding(self.vif(True, multiqueue=True), instance())
+        self.assertEqual(doc["vif"]["queues"], 256)
 
     def test_create_tap_false_means_libvirt_makes_the_tap_and_is_refused(self):
         with self.assertRaisesRegex(translate.TranslationError, "create_tap is false.*ovs_create_tap=true"):

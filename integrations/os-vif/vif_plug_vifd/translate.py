@@ -21,13 +21,14 @@ Which os-vif object becomes which binding:
 API_VERSION = "vifd/v1"
 NIC_NAME_LEN = 14
 
-# TODO(vifd lead): multiqueue. os-vif >= the 1.4 VIFPortProfileOpenVSwitch
-# carries ``multiqueue`` (a bool Nova sets from hw:vif_multiqueue_enabled when
-# ``create_tap`` is set); Debian's os-vif 3.0 has no such field. vifd's schema
-# on this branch has no ``vif.queues`` yet, so nothing is sent. Once it has:
-# for a profile with multiqueue=True send ``vif.queues`` (os-vif gives no
-# count; a multi_queue tap accepts any number of opens up to the count vifd
-# created it with, so the maximum, 256, or a count vifd derives itself).
+# Multiqueue: os-vif >= the 1.4 VIFPortProfileOpenVSwitch carries
+# ``multiqueue`` (a bool Nova sets from hw:vif_multiqueue_enabled, with
+# ``create_tap``); Debian's os-vif 3.0 has no such field and no other object
+# carries queues. os-vif gives no count: the tap itself only carries the
+# multi_queue flag (QEMU opens as many queues as Nova's own XML says, up to
+# the kernel's 256), so a multiqueue profile asks vifd for MULTIQUEUE_QUEUES.
+# (vifd's reported XML then says queues='256'; Nova writes its own XML.)
+MULTIQUEUE_QUEUES = 256
 
 
 class TranslationError(ValueError):
@@ -126,6 +127,8 @@ def _open_vswitch(vif, instance_info, resolve_pci):
             "(Neutron's vif_details ovs_create_tap=true, libvirt type='ethernet' managed='no')" % port)
     out = {"type": "ovs", "bridge": _ovs_bridge(vif, port)}
     _tap(vif, out)
+    if field(profile, "multiqueue"):
+        out["queues"] = MULTIQUEUE_QUEUES
     if datapath:
         out["datapathType"] = datapath
     out["profile"] = ids
