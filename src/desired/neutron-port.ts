@@ -7,8 +7,12 @@
 // - `binding:vif_type` ovs: the bridge is `vif_details.bridge_name` (default
 //   br-int), `vif_details.ovs_hybrid_plug` asks for the hybrid form,
 //   `vif_details.datapath_type` is the OVS datapath, the OVS interface id is
-//   the port id;
-// - bridge: `vif_details.bridge_name`, else `brq` + network id;
+//   the port id; who makes the tap follows Nova: `ovs_create_tap` true: vifd
+//   (libvirt gets managed='no'), otherwise the hypervisor (hybrid: libvirt's
+//   tap on the qbr; plain: libvirt's tap on the OVS port vifd made for it,
+//   os-vif's create_port);
+// - bridge: `vif_details.bridge_name`, else `brq` + network id (the tap is
+//   libvirt's, as with Nova);
 // - 802.1qbh: `vif_details.profileid` and the uplink in
 //   `vif_details.physical_interface`; 802.1qbg: `vif_details.qbg_params`
 //   (managerid, typeid, typeidversion, instanceid) and the uplink;
@@ -65,11 +69,14 @@ export function translateNeutronPort(port: unknown, mtu: unknown, at = 'neutronP
         const datapath = d['datapath_type'];
         if (datapath !== undefined && datapath !== 'system' && datapath !== 'netdev') bad('binding:vif_details.datapath_type', `${JSON.stringify(datapath)} is not an OVS datapath vifd knows ("system" or "netdev")`);
         const hybrid = d['ovs_hybrid_plug'] === true;
+        // Nova: a VIFBridge (hybrid) tap is always libvirt's; a plain one is os-vif's only with ovs_create_tap.
+        const vifdTap = !hybrid && d['ovs_create_tap'] === true;
         vif = {
           type: 'ovs',
           bridge: cut(bridgeName ?? DEFAULT_OVS_BRIDGE),
           tap,
           ...(hybrid ? { hybrid: true } : {}),
+          ...(vifdTap ? {} : { tapOwner: 'hypervisor' }),
           ...(datapath === 'system' || datapath === 'netdev' ? { datapathType: datapath } : {}),
           profile: { interfaceId: id },
         };
@@ -78,7 +85,8 @@ export function translateNeutronPort(port: unknown, mtu: unknown, at = 'neutronP
       case 'bridge': {
         const network = port['network_id'];
         if (bridgeName === undefined && typeof network !== 'string') bad('network_id', 'is required when binding:vif_details has no bridge_name');
-        vif = { type: 'bridge', bridge: cut(bridgeName ?? `brq${String(network)}`), tap };
+        // Nova's Linux bridge VIF: libvirt makes the tap on the bridge.
+        vif = { type: 'bridge', bridge: cut(bridgeName ?? `brq${String(network)}`), tap, tapOwner: 'hypervisor' };
         break;
       }
       case '802.1qbh': {

@@ -29,6 +29,11 @@ const tapOptions = {
   /** The tap's owner and group (uid, gid), for hypervisors that open it unprivileged. */
   tapUser: z.number().int().min(0).max(4294967294).optional(),
   tapGroup: z.number().int().min(0).max(4294967294).optional(),
+  /** Who creates the tap: vifd (default), or the hypervisor (libvirt with
+   * type='bridge', or type='ethernet' without managed='no', makes the tap
+   * itself and refuses one that exists). With "hypervisor" vifd builds all
+   * the rest and never creates, changes or deletes the tap. */
+  tapOwner: z.enum(['vifd', 'hypervisor']).optional(),
 };
 
 export const BridgeVifSchema = z.strictObject({

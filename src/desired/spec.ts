@@ -63,6 +63,9 @@ export interface BindingSpec {
   association?: DesiredAssociation;
   /** The device the hypervisor opens (libvirt <target dev>). */
   targetDev: string;
+  /** Set when the hypervisor creates the tap (tapOwner "hypervisor"): its
+   * name; vifd never creates, changes or deletes it (it is not in `links`). */
+  hypervisorTap?: string;
   /** Names this binding claims for itself alone. */
   exclusiveNames: string[];
   /** Names it shares with other bindings (bridges). */
@@ -95,12 +98,14 @@ export function resolveSpec(binding: PortBinding): BindingSpec {
   switch (vif.type) {
     case 'bridge': {
       const tap = vif.tap ?? defaultDeviceName('tap', port);
+      const byHypervisor = vif.tapOwner === 'hypervisor';
       return {
         port,
         binding,
-        links: [{ kind: 'tap', name: tap, mac: tapMacFor(mac), ...m, master: vif.bridge, ...t }],
+        links: byHypervisor ? [] : [{ kind: 'tap', name: tap, mac: tapMacFor(mac), ...m, master: vif.bridge, ...t }],
         sharedBridge: vif.bridge,
         targetDev: tap,
+        ...(byHypervisor ? { hypervisorTap: tap } : {}),
         exclusiveNames: [tap],
         sharedNames: [vif.bridge],
       };
@@ -109,13 +114,17 @@ export function resolveSpec(binding: PortBinding): BindingSpec {
       const tap = vif.tap ?? defaultDeviceName('tap', port);
       const externalIds = ovsExternalIds(binding, vif.profile.interfaceId ?? port, vif.profile.profileId);
       const dp = { ...(vif.datapathType === undefined ? {} : { datapathType: vif.datapathType }), ...ovsPortExtras(vif) };
+      const byHypervisor = vif.tapOwner === 'hypervisor';
+      const h = byHypervisor ? { hypervisorTap: tap } : {};
       if (!vif.hybrid) {
         return {
           port,
           binding,
-          links: [{ kind: 'tap', name: tap, mac: tapMacFor(mac), ...m, ...t }],
+          // A hypervisor's tap: the OVS port is made for it before it exists (os-vif's create_port).
+          links: byHypervisor ? [] : [{ kind: 'tap', name: tap, mac: tapMacFor(mac), ...m, ...t }],
           ovsPort: { bridge: vif.bridge, name: tap, ...dp, externalIds },
           targetDev: tap,
+          ...h,
           exclusiveNames: [tap],
           sharedNames: [vif.bridge],
         };
@@ -129,10 +138,11 @@ export function resolveSpec(binding: PortBinding): BindingSpec {
         links: [
           { kind: 'bridge', name: qbr, perPort: true },
           { kind: 'veth', name: qvb, peer: qvo, ...m, master: qbr },
-          { kind: 'tap', name: tap, mac: tapMacFor(mac), ...m, master: qbr, ...t },
+          ...(byHypervisor ? [] : [{ kind: 'tap' as const, name: tap, mac: tapMacFor(mac), ...m, master: qbr, ...t }]),
         ],
         ovsPort: { bridge: vif.bridge, name: qvo, ...dp, externalIds },
         targetDev: tap,
+        ...h,
         exclusiveNames: [tap, qbr, qvb, qvo],
         sharedNames: [vif.bridge],
       };

@@ -18,6 +18,8 @@ import type { LinkSnapshot } from '../observed/links.js';
 export function attachmentOf(spec: BindingSpec | undefined, links: LinkSnapshot): boolean | null {
   if (!spec) return null;
   const dev = links.links.get(spec.targetDev);
+  // The hypervisor's own tap exists only while it holds it (libvirt's taps are not persistent).
+  if (spec.hypervisorTap !== undefined) return dev !== undefined && (dev.tunQueues === undefined ? dev.carrier !== false : dev.tunQueues > 0);
   const isTap = spec.links.some((l) => l.name === spec.targetDev && l.kind === 'tap');
   if (!isTap) return null;
   if (!dev) return false;

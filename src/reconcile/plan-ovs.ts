@@ -141,7 +141,11 @@ export function planOvs(input: OvsPlanInput): OvsRoundPlan {
         changes.updateIfaceExternalIds.push({ name: wanted.name, externalIds: ids, mode: 'merge', ...(stale.length ? { removeKeys: stale } : {}) });
         changed = true;
       }
-      if (!changed && iface.error) return { state: 'blocked', message: `OVS reports interface ${wanted.name}: ${iface.error}` };
+      if (!changed && iface.error) {
+        // The hypervisor makes this tap when the VM starts: until then OVS cannot open it, as expected.
+        if (desired.bindings.get(port)?.spec.hypervisorTap === wanted.name) return { state: 'converged', message: `waiting for the hypervisor to create ${wanted.name}` };
+        return { state: 'blocked', message: `OVS reports interface ${wanted.name}: ${iface.error}` };
+      }
       if (!changed) return gatedOutcome(wanted, input.defaultReadyWhen, iface, current);
     } else {
       changes.addPorts.push(add);

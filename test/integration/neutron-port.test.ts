@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../src/api/client.js';
 import { waitForApi } from '../helpers/api-watch.js';
-import { createNetns, deleteNetns, linksIn, uniqueNetnsName } from '../helpers/netns.js';
+import { createNetns, deleteNetns, ipIn, linksIn, uniqueNetnsName } from '../helpers/netns.js';
 import { makeDirs, readStatuses, removeDirs, VifdProcess, VIFD_BIN, waitFor, writeBinding, type VifdDirs } from '../helpers/vifd-process.js';
 
 const netns = uniqueNetnsName('neutron');
@@ -55,16 +55,25 @@ describe('NeutronPort documents', () => {
     writeFileSync(join(planDir, 'n.json'), readFileSync(good));
     const plan = execFileSync(process.execPath, [VIFD_BIN, 'plan', '--desired-dir', planDir, '--netns', netns], { encoding: 'utf8' });
     expect(plan).toContain('brq6a1c2b3d-4e');
-    expect(plan).toContain('tap3f2a8c71-5b');
+    expect(plan).not.toContain('tap3f2a8c71-5b'); // Nova's Linux bridge VIF: libvirt makes the tap
   });
 
-  it('from the directory: plugged as Neutron describes it, the status names the kind', async () => {
+  it('from the directory: plugged as Neutron describes it (the bridge; the tap is the hypervisor\'s, as with Nova), the status names the kind', async () => {
     writeBinding(dirs, 'n1.json', doc(linuxBridgePort(P1, '6a1c2b3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d')));
     await waitFor(() => readStatuses(dirs).get(P1)?.phase === 'Ready', 15_000, 'Ready');
-    expect(linksIn(netns).get('tap3f2a8c71-5b')).toMatchObject({ master: 'brq6a1c2b3d-4e', mtu: 1450 });
-    const status = readStatuses(dirs).get(P1) as unknown as { documentKind: string; libvirt: string };
+    expect(linksIn(netns).get('brq6a1c2b3d-4e')?.ifalias).toBe('vifd:bridge');
+    expect(linksIn(netns).has('tap3f2a8c71-5b')).toBe(false);
+    const status = readStatuses(dirs).get(P1) as unknown as { documentKind: string; libvirt: string; attached: boolean };
     expect(status.documentKind).toBe('NeutronPort');
+    expect(status.libvirt).toContain("<interface type='bridge'>");
+    expect(status.libvirt).toContain("<source bridge='brq6a1c2b3d-4e'/>");
     expect(status.libvirt).toContain("<mac address='fa:16:3e:5d:12:7a'/>");
+    expect(status.attached).toBe(false);
+    // The hypervisor makes its tap on the bridge (as libvirt does for type='bridge').
+    ipIn(netns, 'tuntap', 'add', 'tap3f2a8c71-5b', 'mode', 'tap');
+    ipIn(netns, 'link', 'set', 'tap3f2a8c71-5b', 'master', 'brq6a1c2b3d-4e', 'up');
+    await new Promise((r) => setTimeout(r, 500)); // a round has looked at the new tap
+    expect(linksIn(netns).get('tap3f2a8c71-5b')?.group).not.toBe('4242'); // never taken over
   });
 
   it('through the API, and kept as sent across a restart', async () => {
@@ -81,6 +90,6 @@ describe('NeutronPort documents', () => {
     client = new ApiClient({ kind: 'unix', path: join(dirs.state, 'vifd.sock') });
     await waitForApi(client);
     await waitFor(() => (readStatuses(dirs).get(P2) as unknown as { documentKind?: string } | undefined)?.documentKind === 'NeutronPort', 15_000, 'kind kept');
-    expect(linksIn(netns).get('tap4f2a8c71-5b')?.master).toBe('brq7a1c2b3d-4e');
+    expect(linksIn(netns).get('brq7a1c2b3d-4e')?.ifalias).toBe('vifd:bridge');
   });
 });

@@ -36,13 +36,20 @@ describe('NeutronPort translation', () => {
       mac: 'fa:16:3e:5d:12:7a',
       instance: '9b1e2f4c-3d5a-4e6f-8a7b-0c1d2e3f4a5b',
       mtu: 1450,
-      vif: { type: 'ovs', bridge: 'br-int', tap: 'tap3f2a8c71-5b', datapathType: 'system', profile: { interfaceId: PORT } },
+      vif: { type: 'ovs', bridge: 'br-int', tap: 'tap3f2a8c71-5b', tapOwner: 'hypervisor', datapathType: 'system', profile: { interfaceId: PORT } },
     });
+  });
+
+  it('ovs with ovs_create_tap: vifd makes the tap (Nova: os-vif creates it, libvirt gets managed=no)', () => {
+    const b = bindingOf(doc(port({}, { ovs_create_tap: true, bridge_name: 'br-int' })));
+    expect(b.vif).toEqual({ type: 'ovs', bridge: 'br-int', tap: 'tap3f2a8c71-5b', profile: { interfaceId: PORT } });
   });
 
   it('ovs hybrid (ML2/OVS with the iptables firewall), no bridge_name: default br-int, netdev datapath', () => {
     const b = bindingOf(doc(port({}, { ovs_hybrid_plug: true, port_filter: true, datapath_type: 'netdev' })));
-    expect(b.vif).toEqual({ type: 'ovs', bridge: 'br-int', tap: 'tap3f2a8c71-5b', hybrid: true, datapathType: 'netdev', profile: { interfaceId: PORT } });
+    expect(b.vif).toEqual({ type: 'ovs', bridge: 'br-int', tap: 'tap3f2a8c71-5b', hybrid: true, tapOwner: 'hypervisor', datapathType: 'netdev', profile: { interfaceId: PORT } });
+    // A VIFBridge's tap is libvirt's whatever ovs_create_tap says.
+    expect(bindingOf(doc(port({}, { ovs_hybrid_plug: true, ovs_create_tap: true }))).vif).toMatchObject({ tapOwner: 'hypervisor' });
   });
 
   it('ovs with a long bridge_name is cut to 14 characters, as Nova does', () => {
@@ -51,7 +58,7 @@ describe('NeutronPort translation', () => {
 
   it('bridge (linuxbridge agent): brq + network id cut to 14, no MTU when the document gives none', () => {
     const b = bindingOf(doc(port({ 'binding:vif_type': 'bridge' }, { port_filter: true }), null));
-    expect(b.vif).toEqual({ type: 'bridge', bridge: 'brq6a1c2b3d-4e', tap: 'tap3f2a8c71-5b' });
+    expect(b.vif).toEqual({ type: 'bridge', bridge: 'brq6a1c2b3d-4e', tap: 'tap3f2a8c71-5b', tapOwner: 'hypervisor' });
     expect(b.mtu).toBeUndefined();
     expect(bindingOf(doc(port({ 'binding:vif_type': 'bridge' }, { bridge_name: 'brq-custom' }))).vif).toMatchObject({ bridge: 'brq-custom' });
   });
