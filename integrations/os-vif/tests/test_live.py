@@ -86,8 +86,8 @@ def network(bridge="br-int", mtu=1450):
     return objects.network.Network(id="0f6a0c2e-1111-4222-8333-444455556666", bridge=bridge, mtu=mtu)
 
 
-def ovs_vif(port, vif_name=None):
-    profile = objects.vif.VIFPortProfileOpenVSwitch(interface_id=port, datapath_type="netdev")
+def ovs_vif(port, vif_name=None, create_port=False):
+    profile = objects.vif.VIFPortProfileOpenVSwitch(interface_id=port, datapath_type="netdev", create_port=create_port)
     return objects.vif.VIFOpenVSwitch(id=port, address=mac_of(port), network=network(), plugin="vifd",
                                       port_profile=profile, vif_name=vif_name or name("tap", port), bridge_name="br-int")
 
@@ -296,6 +296,36 @@ class PlugThroughVifdTest(unittest.TestCase):
         self.assertIn("queues='256'", api_get("/v1/status/%s" % port)[1]["libvirt"])
         os_vif.unplug(vif, INSTANCE)
         self.assertNotIn(name("tap", port), links())
+
+    @unittest.skipUnless(tap_owner_in_schema(),
+                         "vif.tapOwner is not in vifd's schema (schema/portbinding.v1.json) on this branch: "
+                         "the hypervisor-owned tap (issue 12 item 2) is not merged yet")
+    def test_plug_ovs_as_nova_builds_it_libvirt_makes_the_tap(self):
+        # Nova sets create_port on every Neutron port's profile; with os-vif
+        # 3.0 its XML is type='ethernet' without managed='no': libvirt makes
+        # the tap, vifd the OVS port for it (before the tap exists).
+        port = new_port()
+        vif = ovs_vif(port, create_port=True)
+        self.unplug_later(vif)
+        tap = name("tap", port)
+        self.addCleanup(lambda: ip("link", "del", tap, check=False))
+        os_vif.plug(vif, INSTANCE)
+        self.assertNotIn(tap, links())
+        self.assertIn(tap, ovs_ports())
+        ids = interface_ids(tap)
+        self.assertEqual((ids["iface-id"], ids["attached-mac"], ids["vm-uuid"], ids["iface-status"]),
+                         (port, mac_of(port), INSTANCE.uuid, "active"))
+        ip("tuntap", "add", "dev", tap, "mode", "tap")  # libvirt's tap
+        ip("link", "set", tap, "mtu", "1450", "up")
+        wait_until(lambda: (api_get("/v1/status/%s" % port)[1] or {}).get("phase") == "Ready", what="Ready with the tap")
+        time.sleep(1.5)
+        code, status = api_get("/v1/status/%s" % port)
+        self.assertEqual((code, status["phase"]), (200, "Ready"), status)
+        self.assertIn(tap, links())
+        self.assertIn(tap, ovs_ports())
+        ip("link", "del", tap)
+        os_vif.unplug(vif, INSTANCE)
+        self.assertNotIn(tap, ovs_ports())
 
     def test_a_tap_name_another_port_holds_raises_with_vifd_s_message(self):
         holder = new_port()

@@ -74,6 +74,14 @@ class OpenVSwitchTest(unittest.TestCase):
         with self.assertRaisesRegex(translate.TranslationError, "OVS bridge"):
             translate.port_binding(vif_ovs(network=network(bridge=None), bridge_name=None), instance())
 
+    def test_create_port_means_libvirt_makes_the_tap(self):
+        # Nova sets create_port (delegate_create) for every Neutron port; without
+        # create_tap (os-vif 3.0 has no such field) its XML is type='ethernet'
+        # without managed='no': libvirt creates the tap, vifd the OVS port.
+        doc = translate.port_binding(vif_ovs(port_profile=ovs_profile(create_port=True)), instance())
+        self.assertEqual(doc["vif"]["tapOwner"], "hypervisor")
+        self.assertEqual(doc["vif"]["tap"], "tap3f2a8c71-5b")
+
     def test_unset_optional_fields_are_left_out(self):
         doc = translate.port_binding(vif_ovs(network=network(mtu=None), port_profile=ovs_profile(datapath_type=None), vif_name=None),
                                      objects.instance_info.InstanceInfo(name="vm1"))
@@ -135,9 +143,14 @@ class NewerOsVifTest(unittest.TestCase):
         doc = translate.port_binding(self.vif(True, multiqueue=True), instance())
         self.assertEqual(doc["vif"]["queues"], 256)
 
-    def test_create_tap_false_means_libvirt_makes_the_tap_and_is_refused(self):
-        with self.assertRaisesRegex(translate.TranslationError, "create_tap is false.*ovs_create_tap=true"):
+    def test_create_tap_and_create_port_false_means_libvirt_plugs_ovs_itself_and_is_refused(self):
+        with self.assertRaisesRegex(translate.TranslationError, "create_tap and create_port are false.*openvswitch virtualport"):
             translate.port_binding(self.vif(False), instance())
+
+    def test_create_port_without_create_tap_is_the_hypervisor_s_tap(self):
+        vif = self.vif(False)
+        vif.port_profile.create_port = True
+        self.assertEqual(translate.port_binding(vif, instance())["vif"]["tapOwner"], "hypervisor")
 
 
 class HybridTest(unittest.TestCase):

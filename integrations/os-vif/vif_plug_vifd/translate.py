@@ -6,8 +6,9 @@ address, for VIFDirect) is passed in as a function.
 Which os-vif object becomes which binding:
 
 * VIFOpenVSwitch + VIFPortProfileOpenVSwitch -> ``ovs`` binding; vifd creates
-  the tap and the OVS port (libvirt gets ``<interface type='ethernet'>`` with
-  ``managed='no'``).
+  the OVS port, and the tap unless the profile says ``create_port`` without
+  ``create_tap`` (Nova's libvirt XML is then ``type='ethernet'`` without
+  ``managed='no'``: libvirt makes the tap, ``tapOwner: "hypervisor"``).
 * VIFBridge + VIFPortProfileOpenVSwitch (Nova's hybrid plug) -> ``ovs``
   binding with ``hybrid: true`` and ``tapOwner: "hypervisor"``: vifd builds
   qbr, the qvb/qvo veth and the OVS port; libvirt (``type='bridge'``)
@@ -117,17 +118,27 @@ def _open_vswitch(vif, instance_info, resolve_pci):
     doc = _base(vif, instance_info)
     port = doc["port"]
     profile, ids, datapath = _ovs_profile(vif, port)
-    if "create_tap" in (getattr(profile, "fields", None) or {}) and field(profile, "create_tap") is False:
-        # Newer os-vif/Nova: without create_tap Nova gives libvirt type='bridge'
-        # with an openvswitch virtualport, and libvirt creates the tap and adds
-        # it to OVS itself; a tap vifd made would make libvirt fail.
+    # Who makes the tap follows what Nova's libvirt driver writes
+    # (_set_config_VIFOpenVSwitch): create_tap -> type='ethernet'
+    # managed='no' (vifd's tap); else create_port (Nova sets it for every
+    # Neutron port: delegate_create) -> type='ethernet' without managed='no',
+    # libvirt makes the tap and vifd the OVS port for it; neither -> vifd's tap
+    # (for callers that write the managed='no' XML themselves), except when
+    # the profile says create_tap=false outright: then Nova writes type='bridge'
+    # with an openvswitch virtualport and libvirt adds the port to OVS itself.
+    create_tap = field(profile, "create_tap")
+    hypervisor_tap = not create_tap and bool(field(profile, "create_port"))
+    if create_tap is False and not hypervisor_tap:
         raise TranslationError(
-            "VIFOpenVSwitch %s: port_profile.create_tap is false, so Nova will let libvirt create the tap "
-            "and add it to OVS itself; vifd plugs a VIFOpenVSwitch with its own tap "
-            "(Neutron's vif_details ovs_create_tap=true, libvirt type='ethernet' managed='no')" % port)
+            "VIFOpenVSwitch %s: port_profile.create_tap and create_port are false, so Nova will give libvirt "
+            "type='bridge' with an openvswitch virtualport and libvirt adds the tap to OVS itself; vifd plugs a "
+            "VIFOpenVSwitch with its own tap (create_tap, Neutron's vif_details ovs_create_tap=true) or with the "
+            "hypervisor's (create_port)" % port)
     out = {"type": "ovs", "bridge": _ovs_bridge(vif, port)}
     _tap(vif, out)
-    if field(profile, "multiqueue"):
+    if hypervisor_tap:
+        out["tapOwner"] = "hypervisor"
+    elif field(profile, "multiqueue"):
         out["queues"] = MULTIQUEUE_QUEUES
     if datapath:
         out["datapathType"] = datapath
