@@ -20,5 +20,16 @@ fi
 
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
 bash native/build.sh
+
+# The os-vif plugin (integrations/os-vif) for Debian's /usr/bin/python3 and its
+# python3-os-vif: the package and its egg-info (entry point os_vif: vifd) copied
+# into a dist-packages directory that interpreter searches. No pip needed.
+osvif_site=$(/usr/bin/python3 -c 'import sys; print("/usr/local/lib/python%d.%d/dist-packages" % sys.version_info[:2])')
+mkdir -p "$osvif_site"
+rm -rf "$osvif_site/vif_plug_vifd" "$osvif_site/vif_plug_vifd.egg-info"
+cp -r integrations/os-vif/vif_plug_vifd integrations/os-vif/vif_plug_vifd.egg-info "$osvif_site/"
+find "$osvif_site/vif_plug_vifd" -name __pycache__ -prune -exec rm -rf {} +
+/usr/bin/python3 -c 'import importlib.metadata as m, sys; sys.exit(0 if any(e.name == "vifd" for e in m.entry_points(group="os_vif")) else 1)' \
+  || { echo "setup: the os-vif plugin is not visible to /usr/bin/python3 (installed in $osvif_site)" >&2; exit 1; }
 npm run --silent build
 echo "setup: done"
