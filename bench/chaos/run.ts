@@ -60,6 +60,8 @@ interface Fault {
   apply: () => Promise<void>;
   /** Repair bound for this fault (default: the run's bound). */
   boundMs?: number;
+  /** A check of its own once the host converged after it (run only when the fault ran on its own). */
+  verify?: () => Promise<void>;
 }
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -422,15 +424,19 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
           if (n === 0) return undefined;
           const probe = live();
           const old = `${dirs.desired}.old-${rng.int(0, 1e9)}`;
+          let before = new Map<string, number>();
           return {
             kind, target: `${n} files`, probe,
             apply: async () => {
-              const before = ifindexes(await ns!.links());
+              before = ifindexes(await ns!.links());
               renameSync(dirs.desired, old);
               mkdirSync(dirs.desired);
               for (const f of readdirSync(old)) if (f.endsWith('.json')) writeFileSync(join(dirs.desired, f), readFileSync(join(old, f)));
               rmSync(old, { recursive: true, force: true });
-              dirReplaceChecks.push(before);
+            },
+            verify: async () => {
+              const after = ifindexes(await ns!.links());
+              for (const [name, index] of before) if (after.has(name) && after.get(name) !== index) recreatedOnRestart.push(`${name} recreated by a directory replace`);
             },
           };
         }
@@ -522,8 +528,6 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       return out;
     };
     const recreatedOnRestart: string[] = [];
-    /** ifindexes before each dir-replace (checked once it has converged). */
-    const dirReplaceChecks: Array<Map<string, number>> = [];
     const raceWins = { count: 0 };
 
     const runFault = async (fault: Fault, label = fault.kind): Promise<void> => {
@@ -535,10 +539,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       const t = performance.now();
       const res = await awaitConvergence(t, fault.boundMs ?? boundMs, fault.probe);
       records.push({ kind: label, ms: res.ms, target: fault.target });
-      for (const before of dirReplaceChecks.splice(0)) {
-        const after = ifindexes(await ns!.links());
-        for (const [name, index] of before) if (after.has(name) && after.get(name) !== index) recreatedOnRestart.push(`${name} recreated by a directory replace`);
-      }
+      if (res.ms !== undefined && label === fault.kind) await fault.verify?.();
       if (o.verbose) log(`  @${wall} ${label} ${fault.target}: ${res.ms === undefined ? 'NOT REPAIRED ' + res.last.slice(0, 3).join('; ') : `${res.ms.toFixed(1)}ms`}${res.first && res.ms !== undefined && res.ms > 150 ? ` (was: ${res.first.slice(0, 3).join('; ')})` : ''}`);
       if (res.ms === undefined) await settle(label, fault.target, res.last);
     };
