@@ -43,6 +43,7 @@ export class Api {
       hostCommands: hostCommandCount,
       watchClients: () => this.hub.clients,
       revision: () => this.hub.revision,
+      summary: () => reconciler.summary(),
     });
     this.unhook.push(
       reconciler.onStatus((port, status) => {

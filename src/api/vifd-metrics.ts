@@ -18,7 +18,23 @@ export interface MetricsSources {
   hostCommands: () => number;
   watchClients: () => number;
   revision: () => number;
+  /** The daemon's summary counters (etcd's among them, when --etcd is given). */
+  summary?: () => Record<string, unknown>;
 }
+
+/** Summary counters exported as metrics: name → [metric, help, type]. */
+const ETCD_METRICS: ReadonlyArray<[string, string, string, 'gauge' | 'counter']> = [
+  ['etcdStale', 'vifd_etcd_stale', 'etcd is unreachable and vifd applies its last known state (1) or not (0).', 'gauge'],
+  ['etcdRelists', 'vifd_etcd_relists_total', 'Full re-reads of the etcd prefix (after a compaction).', 'counter'],
+  ['etcdResumes', 'vifd_etcd_watch_resumes_total', 'etcd watches resumed from the last revision.', 'counter'],
+  ['etcdConfigErrors', 'vifd_etcd_config_errors_total', 'etcd refused vifd for its configuration (TLS, credentials, permissions).', 'counter'],
+  ['etcdTlsHandshakeFailures', 'vifd_etcd_tls_handshake_failures_total', 'TLS handshakes with etcd that failed.', 'counter'],
+  ['etcdTlsReloads', 'vifd_etcd_tls_reloads_total', 'Times new TLS certificate files were loaded.', 'counter'],
+  ['etcdTlsFileFailures', 'vifd_etcd_tls_file_failures_total', 'Rotated TLS files that could not be used (the last good ones stay).', 'counter'],
+  ['etcdAuthFailures', 'vifd_etcd_auth_failures_total', 'etcd authentications refused.', 'counter'],
+  ['etcdPermissionDenied', 'vifd_etcd_permission_denied_total', 'etcd requests refused for lack of permission.', 'counter'],
+  ['etcdAuthentications', 'vifd_etcd_authentications_total', 'etcd authentications (token fetched or refreshed).', 'counter'],
+];
 
 const PHASES: readonly Phase[] = ['Pending', 'Ready', 'Detached', 'Failed', 'Invalid', 'Conflict', 'Removing'];
 const EVENT_LOOKBACK_MS = 5_000;
@@ -57,6 +73,15 @@ export class VifdMetrics {
 
   constructor(private readonly sources: MetricsSources, private readonly now: () => number = () => Date.now()) {
     this.registry.add(new Gauge('vifd_queue_depth', 'Keys waiting in the work queue.', () => [{ value: sources.queueDepth() }]));
+    if (sources.summary) {
+      const summary = sources.summary;
+      for (const [key, name, help, type] of ETCD_METRICS) {
+        this.registry.add(new Gauge(name, help, () => {
+          const value = summary()[key];
+          return typeof value === 'number' ? [{ value }] : [];
+        }, type));
+      }
+    }
     this.registry.add(
       new Gauge('vifd_bindings', 'Bindings by phase.', () => {
         const counts = new Map<string, number>(PHASES.map((p) => [p, 0]));

@@ -131,3 +131,16 @@ describe('debug GC hook', () => {
     expect(collected).toBe(1);
   });
 });
+
+describe('etcd counters on /metrics', () => {
+  it('exports the summary counters of the etcd source, and nothing when there is none', async () => {
+    const { VifdMetrics } = await import('../../src/api/vifd-metrics.js');
+    const base = { statuses: () => [], queueDepth: () => 0, hostCommands: () => 0, watchClients: () => 0, revision: () => 0 };
+    const withEtcd = new VifdMetrics({ ...base, summary: () => ({ etcdPermissionDenied: 3, etcdStale: 1, etcdRelists: 0 }) }).render();
+    expect(withEtcd).toMatch(/^vifd_etcd_permission_denied_total 3$/mu);
+    expect(withEtcd).toMatch(/^vifd_etcd_stale 1$/mu);
+    expect(withEtcd).toMatch(/# TYPE vifd_etcd_relists_total counter/u);
+    const without = new VifdMetrics({ ...base, summary: () => ({ total: 2 }) }).render();
+    expect(without).not.toMatch(/^vifd_etcd_\w+ \d/mu);
+  });
+});
