@@ -226,7 +226,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
 
     // Which kinds work: a trial plug of each (or the caller says).
     const ovsArgs = ovs ? ['--ovsdb', ovs.db, '--ovs-datapath', 'netdev'] : [];
-    vifd = new VifdChild(['run', '--desired-dir', dirs.desired, '--state-dir', dirs.state, '--netns', nsName, ...ovsArgs], dirs.log);
+    // The intent journal's fallback (while the state tmpfs is full) in the run's own dir.
+    vifd = new VifdChild(['run', '--desired-dir', dirs.desired, '--state-dir', dirs.state, '--netns', nsName, ...ovsArgs], dirs.log, { RUNTIME_DIRECTORY: join(root, 'run') });
     vifd.start();
     let kinds: VifKind[];
     if (o.kinds) kinds = o.kinds.filter((k) => ovs || !k.startsWith('ovs'));

@@ -92,7 +92,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   mkdirSync(dirs.desired);
   const topo: Topology = { vifdBridges: BRIDGES, foreignBridge: 'unused', ovsBridge: 'unused', uplink: 'unused', tag };
   const ns = await Netns.create(nsName);
-  const vifd = new VifdChild(['run', '--desired-dir', dirs.desired, '--state-dir', dirs.state, '--netns', nsName], dirs.log, { VIFD_DEBUG_GC: '1' }, [
+  const vifd = new VifdChild(['run', '--desired-dir', dirs.desired, '--state-dir', dirs.state, '--netns', nsName], dirs.log, { VIFD_DEBUG_GC: '1', RUNTIME_DIRECTORY: join(dirs.state, '..', 'run') }, [
     '--expose-gc',
     ...(o.heapSnapshot ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${root}`] : []),
   ]);

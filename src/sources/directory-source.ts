@@ -35,12 +35,24 @@ export interface DirectorySourceOptions {
   identityMs?: number;
   /** After the directory came back, removals wait until it was quiet this long. */
   settleMs?: number;
+  /** While the watch cannot be set up (inotify limits: EMFILE, ENOSPC), the
+   * directory is polled this often and the watch retried every retryWatchMs. */
+  pollMs?: number;
+  retryWatchMs?: number;
+  /** chokidar's watch (tests give one that fails). */
+  watchFactory?: typeof watch;
 }
 
 interface Identity {
   dev: number;
   ino: number;
   real: string;
+}
+
+/** inotify ran out of instances or watches (shared by every process of the user). */
+function isWatchLimit(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'EMFILE' || code === 'ENFILE' || code === 'ENOSPC';
 }
 
 function identityOf(dir: string): Identity | undefined {
@@ -75,6 +87,8 @@ export class DirectorySource {
   private recheckTimer: NodeJS.Timeout | undefined;
   private identityTimer: NodeJS.Timeout | undefined;
   private settleTimer: NodeJS.Timeout | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
   /** Removals wait until then (after the directory came back). */
   private settleUntil = 0;
   private missing = false;
@@ -99,7 +113,7 @@ export class DirectorySource {
     this.load(listDocumentPaths(this.o.dir));
     this.watching = this.watch()
       .then(() => this.resync())
-      .catch((error: unknown) => this.o.logger.error({ err: error, dir: this.o.dir }, 'directory watch set-up failed'));
+      .catch((error: unknown) => this.watchFailed(error));
     this.identityTimer = setInterval(() => this.checkIdentity(), this.o.identityMs ?? 1000);
     this.identityTimer.unref();
   }
@@ -128,15 +142,15 @@ export class DirectorySource {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.watching;
-    for (const t of [this.timer, this.recheckTimer, this.settleTimer]) if (t) clearTimeout(t);
-    if (this.identityTimer) clearInterval(this.identityTimer);
+    for (const t of [this.timer, this.recheckTimer, this.settleTimer, this.retryTimer]) if (t) clearTimeout(t);
+    for (const t of [this.identityTimer, this.pollTimer]) if (t) clearInterval(t);
     await this.watcher?.close();
     await this.flushing;
   }
 
   private async watch(): Promise<void> {
     const dir = this.o.dir;
-    const watcher = watch(dir, {
+    const watcher = (this.o.watchFactory ?? watch)(dir, {
       ignoreInitial: true,
       depth: 0,
       // Root may read a file without the owner-read bit (mode 000): do not skip it.
@@ -157,8 +171,47 @@ export class DirectorySource {
     watcher.on('unlinkDir', (path: string) => {
       if (path === dir) this.checkIdentity();
     });
-    watcher.on('error', (error) => this.o.logger.error({ err: error, dir }, 'directory watch error'));
-    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      let ready = false;
+      watcher.once('ready', () => {
+        ready = true;
+        resolve();
+      });
+      watcher.on('error', (error) => {
+        if (!ready) reject(error);
+        else if (isWatchLimit(error)) this.watchFailed(error);
+        else this.o.logger.error({ err: error, dir }, 'directory watch error');
+      });
+    });
+    if (this.pollTimer) {
+      clearInterval(this.pollTimer);
+      this.pollTimer = undefined;
+      this.o.logger.info({ dir }, 'desired directory watched again: polling stopped');
+    }
+  }
+
+  /** The watch could not be set up (or died): the directory is polled (a
+   * resync: one stat per file) until a retried watch works. Nothing is
+   * missed meanwhile, only later. */
+  private watchFailed(error: unknown): void {
+    if (this.stopped) return;
+    const pollMs = this.o.pollMs ?? 2000;
+    if (!this.pollTimer) {
+      this.o.logger.error({ err: error, dir: this.o.dir, pollMs }, 'desired directory watch failed: polling the directory until the watch can be set up again');
+      this.pollTimer = setInterval(() => void this.resync().catch(() => undefined), pollMs);
+      this.pollTimer.unref();
+    }
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      const old = this.watcher;
+      this.watcher = undefined;
+      this.watching = (old?.close() ?? Promise.resolve())
+        .then(() => (this.stopped ? undefined : this.watch()))
+        .then(() => this.resync())
+        .catch((e: unknown) => this.watchFailed(e));
+    }, this.o.retryWatchMs ?? 30_000);
+    this.retryTimer.unref();
   }
 
   /** The directory is still the one watched. If it vanished or was replaced,
@@ -184,7 +237,7 @@ export class DirectorySource {
     this.watching = (old?.close() ?? Promise.resolve())
       .then(() => (this.stopped ? undefined : this.watch()))
       .then(() => this.resync())
-      .catch((error: unknown) => this.o.logger.error({ err: error, dir: this.o.dir }, 'directory watch set-up failed'));
+      .catch((error: unknown) => this.watchFailed(error));
     return false;
   }
 

@@ -2,38 +2,71 @@
 // A link can exist for a moment before it carries vifd's marks (a tap is
 // created, then marked); if vifd dies in between, the journal lets the next
 // start recognise the link as its own instead of a foreign Conflict.
-import { readFile, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+//
+// When the state directory cannot be written (full, read-only), the journal
+// goes to the runtime directory instead (/run/vifd, or systemd's
+// RUNTIME_DIRECTORY): a repair must not wait for the state disk, and a crash
+// in that moment must not leave a device vifd can never take back. /run is
+// cleared at boot, when such half-made devices are gone too.
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, unlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
+
+export const DEFAULT_RUNTIME_DIR = '/run/vifd';
 
 export class IntentJournal {
   private readonly path: string;
-  constructor(stateDir: string) {
+  private readonly fallbackDir: string;
+  private readonly fallback: string;
+
+  constructor(stateDir: string, runtimeDir: string = process.env['RUNTIME_DIRECTORY']?.split(':')[0] ?? DEFAULT_RUNTIME_DIR) {
     this.path = join(stateDir, 'intent.json');
+    this.fallbackDir = runtimeDir;
+    // One per state directory (several vifd may share /run).
+    const id = createHash('sha256').update(resolve(stateDir)).digest('hex').slice(0, 16);
+    this.fallback = join(runtimeDir, `intent-${id}.json`);
   }
 
+  /** Throws only when neither the state directory nor the runtime directory takes it. */
   async record(names: readonly string[]): Promise<void> {
-    await writeFileAtomic(this.path, JSON.stringify({ creating: names }) + '\n');
+    const text = JSON.stringify({ creating: names }) + '\n';
+    try {
+      await writeFileAtomic(this.path, text);
+      await unlink(this.fallback).catch(() => undefined); // the primary is current again
+    } catch (primary) {
+      try {
+        await mkdir(this.fallbackDir, { recursive: true, mode: 0o700 });
+        await writeFileAtomic(this.fallback, text);
+      } catch {
+        throw primary;
+      }
+    }
   }
 
   async clear(): Promise<void> {
-    await unlink(this.path).catch(() => undefined);
+    await Promise.all([unlink(this.path).catch(() => undefined), unlink(this.fallback).catch(() => undefined)]);
   }
 
-  /** Names left by an interrupted run; a corrupt journal counts as empty. */
+  /** Names left by an interrupted run (both places); a corrupt journal counts as empty. */
   async pending(): Promise<{ names: Set<string>; corrupt: boolean }> {
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch {
-      return { names: new Set(), corrupt: false };
-    }
-    try {
-      const value = JSON.parse(text) as { creating?: unknown };
-      const names = Array.isArray(value.creating) ? value.creating.filter((n): n is string => typeof n === 'string') : [];
-      return { names: new Set(names), corrupt: false };
-    } catch {
-      return { names: new Set(), corrupt: true };
-    }
+    const [a, b] = await Promise.all([readJournal(this.path), readJournal(this.fallback)]);
+    return { names: new Set([...a.names, ...b.names]), corrupt: a.corrupt || b.corrupt };
+  }
+}
+
+async function readJournal(path: string): Promise<{ names: string[]; corrupt: boolean }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return { names: [], corrupt: false };
+  }
+  try {
+    const value = JSON.parse(text) as { creating?: unknown };
+    const names = Array.isArray(value.creating) ? value.creating.filter((n): n is string => typeof n === 'string') : [];
+    return { names, corrupt: false };
+  } catch {
+    return { names: [], corrupt: true };
   }
 }

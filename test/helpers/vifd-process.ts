@@ -25,6 +25,12 @@ export function removeDirs(dirs: VifdDirs): void {
   rmSync(dirs.root, { recursive: true, force: true });
 }
 
+/** `<state-dir>.run` beside the state directory the arguments name (else the temp dir). */
+function runtimeDirFor(args: readonly string[]): string {
+  const i = args.indexOf('--state-dir');
+  return i >= 0 && args[i + 1] ? `${args[i + 1]}.run` : join(tmpdir(), 'vifd-test-run');
+}
+
 export class VifdProcess {
   readonly child: ChildProcess;
   readonly logs: string[] = [];
@@ -33,7 +39,8 @@ export class VifdProcess {
   constructor(args: string[], env: Record<string, string> = {}) {
     this.child = spawn(process.execPath, [VIFD_BIN, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, VIFD_LOG_LEVEL: 'debug', ...env },
+      // The runtime directory (the intent journal's fallback) in the test's own temp space.
+      env: { ...process.env, VIFD_LOG_LEVEL: 'debug', RUNTIME_DIRECTORY: runtimeDirFor(args), ...env },
     });
     const collect = (chunk: Buffer) => this.logs.push(...chunk.toString().split('\n').filter(Boolean));
     this.child.stdout!.on('data', collect);

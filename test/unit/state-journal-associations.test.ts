@@ -1,7 +1,7 @@
 // The state modules vifd's crash safety rests on: the intent journal (names
 // being created, so an unmarked device left by a kill is adopted, not a
 // Conflict) and the association store (port profiles to undo after a crash).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('IntentJournal', () => {
   it('records, reads back and clears the names being created', async () => {
-    const j = new IntentJournal(dir);
+    const j = new IntentJournal(dir, join(dir, 'run'));
     expect(await j.pending()).toEqual({ names: new Set(), corrupt: false });
     await j.record(['tapa', 'qvbb', 'qvob']);
     expect(JSON.parse(readFileSync(join(dir, 'intent.json'), 'utf8'))).toEqual({ creating: ['tapa', 'qvbb', 'qvob'] });
@@ -26,6 +26,26 @@ describe('IntentJournal', () => {
     await j.clear();
     expect(await j.pending()).toEqual({ names: new Set(), corrupt: false });
     await j.clear(); // clearing nothing is fine
+  });
+
+  it('a state directory that cannot be written: the journal goes to the runtime directory, and is read back from there', async () => {
+    const run = mkdtempSync(join(tmpdir(), 'vifd-run-'));
+    try {
+      mkdirSync(join(dir, 'intent.json')); // the primary cannot be written (as on a full or read-only disk)
+      const j = new IntentJournal(dir, run);
+      await j.record(['tapz']);
+      expect(readdirSync(run).filter((n) => n.startsWith('intent-'))).toHaveLength(1);
+      // A restart finds it: a tap made in that moment is adopted, not a Conflict forever.
+      expect((await new IntentJournal(dir, run).pending()).names).toEqual(new Set(['tapz']));
+      rmSync(join(dir, 'intent.json'), { recursive: true });
+      await j.record(['tapy']); // the state directory works again: the fallback goes
+      expect(readdirSync(run).filter((n) => n.startsWith('intent-'))).toEqual([]);
+      expect((await j.pending()).names).toEqual(new Set(['tapy']));
+      await j.clear();
+      expect(await j.pending()).toEqual({ names: new Set(), corrupt: false });
+    } finally {
+      rmSync(run, { recursive: true, force: true });
+    }
   });
 
   it('a corrupt journal counts as empty and says so; non-string names are dropped', async () => {
