@@ -25,22 +25,28 @@ export class Lifecycle {
   }
 
   /** Stops every started part, last first; a failing stop does not stop the
-   * others, and none may hold the exit up for more than `boundMs` (it is
-   * logged, naming the part). */
-  async stopAll(boundMs = 15_000): Promise<void> {
+   * others. Shutdown is bounded: a part gets at most `partMs`, all of them
+   * together `totalMs`; a part that takes long is logged by name (so a slow
+   * stop says where it waits), and once the total is spent the rest are
+   * only told to stop. */
+  async stopAll(partMs = 5_000, totalMs = 12_000): Promise<void> {
+    const deadline = Date.now() + totalMs;
     for (const part of this.parts.splice(0).reverse()) {
       const started = Date.now();
+      const budget = Math.max(0, Math.min(partMs, deadline - started));
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((resolve) => {
-        timer = setTimeout(() => resolve('late'), boundMs);
+        timer = setTimeout(() => resolve('late'), budget);
         timer.unref();
       });
       try {
-        const outcome = await Promise.race([Promise.resolve(part.stop()).then(() => 'stopped' as const), late]);
-        if (outcome === 'late') this.logger.error({ part: part.name, waitedMs: boundMs }, 'a part did not stop in time: going on without it');
-        else this.logger.debug({ part: part.name, ms: Date.now() - started }, 'stopped');
-      } catch (error) {
-        this.logger.error({ err: error, part: part.name }, 'stopping failed');
+        const stopping = Promise.resolve().then(() => part.stop());
+        stopping.catch((error: unknown) => this.logger.error({ err: error, part: part.name }, 'stopping failed'));
+        const outcome = await Promise.race([stopping.then(() => 'stopped' as const, () => 'stopped' as const), late]);
+        const ms = Date.now() - started;
+        if (outcome === 'late') this.logger.error({ part: part.name, waitedMs: ms }, 'a part did not stop in time: going on without it');
+        else if (ms > 1000) this.logger.warn({ part: part.name, ms }, 'a part was slow to stop');
+        else this.logger.debug({ part: part.name, ms }, 'stopped');
       } finally {
         clearTimeout(timer);
       }
