@@ -681,7 +681,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     if (end.leaks.length > 0) failures.push(`leaked: ${end.leaks.slice(0, 8).join('; ')}`);
     if (end.duplicates.length > 0) failures.push(`duplicates: ${end.duplicates.slice(0, 8).join('; ')}`);
 
-    if (records.some((r) => r.kind === 'foreign-race')) log(`foreign-race: the racer was first ${raceWins.count} time(s) of ${records.filter((r) => r.kind === 'foreign-race').length}; vifd never took its device over`);
+    if (raceWins.count > 0) log(`foreign-race: the racer created the tap first ${raceWins.count} time(s) (also inside vifd-kill faults); vifd never took its device over (see foreign changes)`);
     const fingerprint = createHash('sha256').update(sequence.join('\n')).digest('hex').slice(0, 16);
     const unrepaired = records.filter((r) => r.ms === undefined).length;
     const table = formatTable(records, {
