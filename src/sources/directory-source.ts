@@ -20,7 +20,7 @@ import { statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { DesiredStore } from '../desired/store.js';
-import { fileSourceId, listDocumentPaths, loadFiles, realDir } from './load-files.js';
+import { listDocumentPaths, loadFiles, realDir } from './load-files.js';
 import { fingerprintOf, isDocumentName, type Fingerprint } from './read-document.js';
 
 export interface DirectorySourceOptions {
@@ -164,9 +164,9 @@ export class DirectorySource {
     watcher.on('raw', (_event, name: string | null, opts: unknown) => {
       const from = (opts as { watchedPath?: string } | undefined)?.watchedPath;
       if (from === undefined || resolve(from) !== watched) return;
-      if (!name) this.enqueueAll();
+      if (!name) void this.resync();
       else if (isDocumentName(name)) this.enqueue([join(dir, name)]);
-      else if (name.startsWith('..')) this.enqueueAll(); // a ConfigMap-style `..data` swap
+      else if (name.startsWith('..')) void this.resync(); // a ConfigMap-style `..data` swap
     });
     watcher.on('unlinkDir', (path: string) => {
       if (path === dir) this.checkIdentity();
@@ -241,10 +241,6 @@ export class DirectorySource {
     return false;
   }
 
-  private enqueueAll(): void {
-    void this.resync();
-  }
-
   private enqueue(paths: Iterable<string>, quietMs = this.o.quietMs ?? 30): void {
     for (const p of paths) this.dirty.add(p);
     if (this.timer) clearTimeout(this.timer);
@@ -261,9 +257,9 @@ export class DirectorySource {
   private flush(paths: string[]): void {
     if (this.stopped) return;
     if (!this.checkIdentity()) return; // resync() reads everything once it is back
-    const gone = paths.filter((p) => currentFingerprint(p) === undefined && this.known.has(p));
+    const gone = new Set(paths.filter((p) => currentFingerprint(p) === undefined && this.known.has(p)));
     const removable = Date.now() >= this.settleUntil;
-    if (!removable && gone.length > 0) {
+    if (!removable && gone.size > 0) {
       if (!this.settleTimer) {
         this.settleTimer = setTimeout(() => {
           this.settleTimer = undefined;
@@ -271,7 +267,7 @@ export class DirectorySource {
         }, this.settleUntil - Date.now() + 10);
       }
     }
-    this.load(removable ? paths : paths.filter((p) => !gone.includes(p)));
+    this.load(removable ? paths : paths.filter((p) => !gone.has(p)));
   }
 
   private load(paths: string[]): void {
@@ -305,4 +301,3 @@ export class DirectorySource {
   }
 }
 
-export { fileSourceId };

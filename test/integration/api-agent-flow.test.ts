@@ -3,13 +3,13 @@
 // libvirt XML (validated by libvirt's own virt-xml-validate), DELETE, watch
 // until it is gone; the host checked with `ip -j` in the namespace.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../src/api/client.js';
 import type { BindingStatus } from '../../src/reconcile/status.js';
 import { RecordingWatch, waitForApi } from '../helpers/api-watch.js';
+import { validateWithLibvirt } from '../helpers/libvirt.js';
 import { createNetns, deleteNetns, linksIn, uniqueNetnsName } from '../helpers/netns.js';
 import { bridgeBinding, makeDirs, removeDirs, VifdProcess, VIFD_BIN, type VifdDirs } from '../helpers/vifd-process.js';
 
@@ -17,21 +17,6 @@ const netns = uniqueNetnsName('apiflow');
 let dirs: VifdDirs;
 let vifd: VifdProcess | undefined;
 let client: ApiClient;
-
-function validateWithLibvirt(interfaceXml: string): void {
-  const dir = mkdtempSync(join(tmpdir(), 'vifd-xml-'));
-  try {
-    const file = join(dir, 'domain.xml');
-    const indented = interfaceXml.split('\n').map((l) => `    ${l}`).join('\n');
-    writeFileSync(
-      file,
-      `<domain type='kvm'>\n  <name>vifd-test</name>\n  <memory unit='MiB'>64</memory>\n  <os>\n    <type arch='x86_64'>hvm</type>\n  </os>\n  <devices>\n${indented}\n  </devices>\n</domain>\n`,
-    );
-    execFileSync('virt-xml-validate', [file, 'domain'], { stdio: 'pipe' });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 beforeAll(async () => {
   createNetns(netns);

@@ -5,10 +5,9 @@
 // changes or deletes it) and reports it attached; the XML is what libvirt
 // then needs; a VM on each form gets DHCP.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateWithLibvirt } from '../helpers/libvirt.js';
 import { createNetns, deleteNetns, ipIn, linksIn, uniqueNetnsName } from '../helpers/netns.js';
 import { interfaceIds, startOvs, stopOvs, vsctl, type PrivateOvs } from '../helpers/ovs.js';
 import { bridgeBinding, makeDirs, portUuid, readStatuses, removeDirs, VifdProcess, waitFor, writeBinding, type StatusJson, type VifdDirs } from '../helpers/vifd-process.js';
@@ -25,17 +24,6 @@ const mac = (n: number) => String(bridgeBinding(n, 'x')['mac']);
 type Status = StatusJson & { attached?: boolean | null; message: string };
 const status = (n: number) => readStatuses(dirs).get(portUuid(n)) as Status | undefined;
 const ovsDoc = (n: number, hybrid: boolean) => ({ ...bridgeBinding(n, 'x'), vif: { type: 'ovs', bridge: 'br-vm', hybrid, datapathType: 'netdev', tapOwner: 'hypervisor', profile: {} } });
-
-function validateWithLibvirt(interfaceXml: string): void {
-  const dir = mkdtempSync(join(tmpdir(), 'vifd-xml-'));
-  try {
-    const file = join(dir, 'domain.xml');
-    writeFileSync(file, `<domain type='kvm'>\n  <name>t</name>\n  <memory unit='MiB'>64</memory>\n  <os>\n    <type arch='x86_64'>hvm</type>\n  </os>\n  <devices>\n${interfaceXml}\n  </devices>\n</domain>\n`);
-    execFileSync('virt-xml-validate', [file, 'domain'], { stdio: 'pipe' });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 beforeAll(async () => {
   createNetns(netns);
