@@ -2,7 +2,7 @@
 // (linux/netlink.h, linux/rtnetlink.h, linux/if_link.h). The expected bytes
 // are written out by hand; x86/arm64 hosts are little endian.
 import { describe, expect, it } from 'vitest';
-import { NLMSG_ERROR, parseError, parseMessages } from '../../src/host/portprofile/netlink.js';
+import { NLMSG_ERROR, parseError, parseMessages } from '../../src/host/netlink/wire.js';
 import {
   buildGetLink, buildSetPortProfile, IFLA_PORT_SELF, IFLA_VF_PORTS, parsePortStatus, uuidBytes,
 } from '../../src/host/portprofile/qbh-message.js';

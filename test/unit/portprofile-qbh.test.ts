@@ -2,7 +2,7 @@
 // libvirt timings (poll every 125 ms, give up after 10 s) and error mapping.
 import { describe, expect, it } from 'vitest';
 import { PortProfileRejectedError, PortProfileTimeoutError, PortProfileUnsupportedError, NetlinkHelperError } from '../../src/host/portprofile/errors.js';
-import { encodeLinkMessage, nlaNested, nlaString, type Nla, parseMessages, RTM_GETLINK, RTM_NEWLINK, RTM_SETLINK } from '../../src/host/portprofile/netlink.js';
+import { encodeLinkMessage, nlaNested, nlaString, type Nla, parseMessages, RTM_GETLINK, RTM_NEWLINK, RTM_SETLINK } from '../../src/host/netlink/wire.js';
 import type { HelperResult } from '../../src/host/portprofile/netlink-helper.js';
 import { associateQbh, type Clock, disassociateQbh } from '../../src/host/portprofile/qbh.js';
 

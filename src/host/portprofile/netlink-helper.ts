@@ -4,7 +4,7 @@ import { constants as osConstants } from 'node:os';
 import { execaGuarded, spawnFailure } from '../run.js';
 import { nativeHelperPath } from '../native-path.js';
 import { NetlinkHelperError } from './errors.js';
-import { type NlMsg, parseMessages } from './netlink.js';
+import { type NlMsg, parseMessages } from '../netlink/wire.js';
 
 export interface HelperResult {
   exitCode: number | undefined;

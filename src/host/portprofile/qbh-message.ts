@@ -6,7 +6,7 @@
 import {
   encodeLinkMessage, type Nla, nlaNested, nlaString, nlaU32, nlaU8, type NlMsg, listNlas, parseNlas,
   IFINFOMSG_LEN, NLM_F_ACK, NLM_F_REQUEST, RTM_GETLINK, RTM_NEWLINK, RTM_SETLINK, readU16, readU32,
-} from './netlink.js';
+} from '../netlink/wire.js';
 
 // linux/if_link.h
 export const IFLA_IFNAME = 3;

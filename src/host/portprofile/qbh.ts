@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   PortProfileNetlinkError, PortProfileRejectedError, PortProfileTimeoutError, PortProfileUnsupportedError,
 } from './errors.js';
-import { NLMSG_ERROR, RTM_NEWLINK, type NlMsg, parseError } from './netlink.js';
+import { NLMSG_ERROR, RTM_NEWLINK, type NlMsg, parseError } from '../netlink/wire.js';
 import { errnoName, type HelperRunner, sendNetlink } from './netlink-helper.js';
 import {
   buildGetLink, buildSetPortProfile, parsePortStatus, type PortRequest, type PortStatus,

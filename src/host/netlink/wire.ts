@@ -1,4 +1,5 @@
-// Minimal rtnetlink wire format: nlmsghdr, ifinfomsg, netlink attributes.
+// Minimal rtnetlink wire format (shared by every netlink user: the 802.1Qbh
+// messages, the link model, the link requests): nlmsghdr, ifinfomsg, attributes.
 // Pure code, no I/O. Layout per linux/netlink.h and linux/rtnetlink.h; netlink
 // is host byte order, which on every platform vifd runs on is little endian.
 import { endianness } from 'node:os';
