@@ -6,7 +6,6 @@ import { Api } from './api/api.js';
 import { DesiredStore } from './desired/store.js';
 import type { ReadyWhen } from './desired/schema.js';
 import { LinuxHost } from './host/host.js';
-import { LinkMonitor } from './host/link-monitor.js';
 import { OvsHost } from './host/ovs-host.js';
 import { wedgeableForTests } from './host/test-wedge.js';
 import { DEFAULT_OWNERSHIP } from './reconcile/ownership.js';
@@ -93,9 +92,13 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   let etcd: AttachedEtcd | undefined;
   life.started('etcd', () => etcd?.stop()); // publishes the last statuses (bounded wait)
   life.started('OVSDB', () => ovs?.stop());
+  const host = new LinuxHost(o.netns, ownership, ovs);
+  // Before the reconciler, so that it is stopped after the last round.
+  await life.step('link model', () => host.watchLinks(logger));
+  life.started('link model', () => host.stopWatching());
   const associator = new Associator({ driver: new PortProfileDriver({ netns: o.netns }), store: new AssociationStore(o.stateDir), logger });
   const reconciler = new Reconciler({
-    host: wedgeableForTests(new LinuxHost(o.netns, ownership, ovs)),
+    host: wedgeableForTests(host),
     store,
     statusStore,
     journal: new IntentJournal(o.stateDir),
@@ -139,18 +142,16 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     : undefined;
   await life.step('API', () => api.start());
   life.started('API', () => api.stop());
-  const monitor = new LinkMonitor(
-    o.netns,
-    (names) => {
-      api.metrics.linkEvent(); // starts the repair-latency clock
-      reconciler.linksChanged(names);
-    },
-    logger,
-    // Events were lost while the monitor was down: look at everything now.
-    () => void reconciler.resync().catch((error: unknown) => logger.error({ err: error }, 'resync failed')),
+  await life.step('link events', () =>
+    host.onLinkChanges({
+      onNames: (names) => {
+        api.metrics.linkEvent(); // starts the repair-latency clock
+        reconciler.linksChanged(names);
+      },
+      // Events were lost and only a full look helps (the ip monitor fallback).
+      onGap: () => void reconciler.resync().catch((error: unknown) => logger.error({ err: error }, 'resync failed')),
+    }),
   );
-  await life.step('link monitor', () => monitor.start());
-  life.started('link monitor', () => monitor.stop());
   await life.step('first resync', () => reconciler.startResync());
   const ready = reconciler.queue.whenIdle();
   void ready.then(() => api.markReady());

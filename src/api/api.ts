@@ -3,7 +3,7 @@
 // reconciler's hooks, and the HTTP server.
 import type { Logger } from 'pino';
 import type { DesiredStore } from '../desired/store.js';
-import { hostCommandCount } from '../host/run.js';
+import { commandCounts, hostCounts } from '../host/host-counters.js';
 import type { Reconciler } from '../reconcile/reconciler.js';
 import { defaultApiAddress, type ApiAddress } from './address.js';
 import { ApiBindingFiles } from './binding-files.js';
@@ -40,7 +40,8 @@ export class Api {
     this.metrics = new VifdMetrics({
       statuses,
       queueDepth: () => reconciler.queue.depth,
-      hostCommands: hostCommandCount,
+      hostCommands: commandCounts,
+      netlink: hostCounts,
       watchClients: () => this.hub.clients,
       revision: () => this.hub.revision,
       summary: () => reconciler.summary(),

@@ -15,7 +15,10 @@ import { Counter, Gauge, Histogram, Registry } from './prometheus.js';
 export interface MetricsSources {
   statuses: () => readonly BindingStatus[];
   queueDepth: () => number;
-  hostCommands: () => number;
+  /** Processes started, by program name. */
+  hostCommands: () => Readonly<Record<string, number>>;
+  /** The host adapter's netlink counters; absent: not exported. */
+  netlink?: () => { netlinkRequests: number; linkEventsLost: number; linkModelDrift: number };
   watchClients: () => number;
   revision: () => number;
   /** The daemon's summary counters (etcd's among them, when --etcd is given). */
@@ -92,11 +95,26 @@ export class VifdMetrics {
     this.registry.add(
       new Gauge(
         'vifd_host_commands_total',
-        'Short-lived commands started through the host command runner: ip (link dumps, -batch) and sync -f. Not counted: vdptool and the netlink helper (port profiles), the long-running ip monitor and vifd-notify helper; OVS changes go over the OVSDB socket.',
-        () => [{ value: sources.hostCommands() }],
+        'Processes vifd started, by program (ip, tc, sync, vdptool, and the native helpers vifd-netlink and vifd-notify). Link observation starts none per round; OVS changes go over the OVSDB socket.',
+        () => Object.entries(sources.hostCommands()).map(([command, value]) => ({ labels: { command }, value })),
         'counter',
       ),
     );
+    if (sources.netlink) {
+      const netlink = sources.netlink;
+      this.registry.add(new Gauge('vifd_netlink_requests_total', 'Netlink requests sent on the link socket of the managed namespace (dumps, barriers, link changes).', () => [{ value: netlink().netlinkRequests }], 'counter'));
+      this.registry.add(
+        new Gauge('vifd_link_events_lost_total', 'Times kernel link events were lost (socket overrun or netlink helper restart), each followed by a full link re-dump.', () => [{ value: netlink().linkEventsLost }], 'counter'),
+      );
+      this.registry.add(
+        new Gauge(
+          'vifd_link_model_drift_total',
+          'Periodic full link dumps that differed from the event-fed link model although no events were lost: a bug (the names are logged at error; the dump wins).',
+          () => [{ value: netlink().linkModelDrift }],
+          'counter',
+        ),
+      );
+    }
     this.registry.add(new Gauge('vifd_watch_clients', 'Connected watch streams.', () => [{ value: sources.watchClients() }]));
     this.registry.add(new Gauge('vifd_status_revision', 'Latest status revision (GET /v1/watch).', () => [{ value: sources.revision() }]));
     for (const metric of processMetrics()) this.registry.add(metric);

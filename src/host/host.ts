@@ -1,11 +1,14 @@
 // The host as the reconciler sees it: a snapshot to read, actions to apply.
 // LinuxHost runs real commands in the managed namespace; tests may supply a
 // fake with the same shape.
+import type { Logger } from 'pino';
 import { applyLinkActions, type ActuationResult } from '../actuators/link-actuator.js';
 import type { LinkSnapshot } from '../observed/links.js';
 import type { LinkAction } from '../reconcile/actions.js';
 import type { OwnershipConfig } from '../reconcile/ownership.js';
 import { Ip } from './ip.js';
+import { LinkObserver, type LinkWatch } from './link-observer.js';
+import type { RtnlChannel } from './netlink/rtnl-channel.js';
 import type { OvsHost } from './ovs-host.js';
 import type { ApplyOvsResult, OvsChanges, OvsSnapshot } from './ovsdb/index.js';
 
@@ -21,6 +24,9 @@ export interface HostSnapshot {
 export interface SnapshotOptions {
   /** false: the round involves no OVS; do not wait for OVSDB. Default true. */
   ovs?: boolean;
+  /** true: read every link from the kernel anew (the periodic resync), not
+   * only what events said changed. Default false. */
+  fresh?: boolean;
 }
 
 export interface Host {
@@ -31,6 +37,7 @@ export interface Host {
 
 export class LinuxHost implements Host {
   readonly ip: Ip;
+  private observer: LinkObserver | undefined;
   constructor(
     readonly netns: string | undefined,
     private readonly ownership: OwnershipConfig,
@@ -39,11 +46,33 @@ export class LinuxHost implements Host {
     this.ip = new Ip(netns);
   }
 
+  /** Keeps links current from kernel events from now on (the daemon does;
+   * without it, e.g. for `vifd plan`, every snapshot is an `ip` dump). */
+  watchLinks(logger: Logger): void {
+    this.observer = new LinkObserver(this.netns, this.ip, logger);
+    this.observer.start();
+  }
+
+  /** Where link changes go (after watchLinks). */
+  onLinkChanges(watch: LinkWatch): void {
+    this.observer?.subscribe(watch);
+  }
+
+  stopWatching(): void {
+    this.observer?.stop();
+  }
+
+  /** The netlink socket of the managed namespace (for the netlink link actuator); undefined until watchLinks. */
+  get rtnl(): RtnlChannel | undefined {
+    return this.observer?.rtnl;
+  }
+
   async snapshot(options: SnapshotOptions = {}): Promise<HostSnapshot> {
     const wantOvs = options.ovs !== false;
-    const [links, ovs] = await Promise.all([this.ip.snapshotLinks(), wantOvs ? this.ovs?.snapshot() : undefined]);
+    const links = this.observer ? this.observer.snapshot(options.fresh === true) : this.ip.snapshotLinks();
+    const [linkSnapshot, ovs] = await Promise.all([links, wantOvs ? this.ovs?.snapshot() : undefined]);
     const problem = wantOvs && !ovs ? this.ovs?.problem : undefined;
-    return { links, ovs, ...(problem ? { ovsProblem: problem } : {}), takenAt: Date.now() };
+    return { links: linkSnapshot, ovs, ...(problem ? { ovsProblem: problem } : {}), takenAt: Date.now() };
   }
 
   applyOvs(changes: OvsChanges, snapshot: OvsSnapshot | undefined): Promise<ApplyOvsResult> {

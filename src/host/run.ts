@@ -7,8 +7,10 @@
 // KILL` does the same minus the parent check (a child forked in the instant
 // vifd dies can outlive it); without either, children are started bare.
 import { accessSync, constants as fsConstants } from 'node:fs';
+import { basename } from 'node:path';
 import { execa, type Options } from 'execa';
 import { HostCommandError } from '../errors/host-errors.js';
+import { count, countCommand } from './host-counters.js';
 import { nativeHelperPath } from './native-path.js';
 
 export interface RunResult {
@@ -26,12 +28,11 @@ export interface RunOptions {
 
 export type ChildGuard = { kind: 'guard'; path: string } | { kind: 'setpriv'; path: string } | { kind: 'none' };
 
-let commandsRun = 0;
 let guard: ChildGuard | undefined;
 
-/** How many host commands this process has run (for metrics). */
-export function hostCommandCount(): number {
-  return commandsRun;
+/** Netlink requests sent on the stream helper's socket (rtnl-channel.ts). */
+export function countNetlinkRequests(n: number): void {
+  count('netlinkRequests', n);
 }
 
 function executable(path: string): boolean {
@@ -55,8 +56,10 @@ export function childGuard(): ChildGuard {
   return guard;
 }
 
-/** The argv that runs `file args` so that it dies with this process. */
+/** The argv that runs `file args` so that it dies with this process. Every
+ * child vifd starts comes through here, so this is where spawns are counted. */
 export function guarded(file: string, args: readonly string[]): { file: string; args: string[] } {
+  countCommand(basename(file));
   const g = childGuard();
   switch (g.kind) {
     case 'guard':
@@ -70,7 +73,6 @@ export function guarded(file: string, args: readonly string[]): { file: string; 
 
 /** execa, through the guard. */
 export function execaGuarded<O extends Options>(file: string, args: readonly string[], options: O) {
-  commandsRun++;
   const g = guarded(file, args);
   return execa(g.file, g.args, options);
 }

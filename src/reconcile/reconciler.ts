@@ -185,7 +185,7 @@ export class Reconciler {
     for (const hook of this.resyncHooks) {
       await hook().catch((error: unknown) => this.deps.logger.error({ err: error }, 'source resync failed'));
     }
-    const snapshot = await this.deps.host.snapshot();
+    const snapshot = await this.deps.host.snapshot({ fresh: true });
     this.lastSnapshot = snapshot;
     if (snapshot.ovs) this.lastOvs = snapshot.ovs;
     const keys = allKeys(snapshot, this.context());

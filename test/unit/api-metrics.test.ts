@@ -14,7 +14,7 @@ const round = (startedAt: number, acted: string[], errors: Error[] = []): RoundI
 
 function metricsAt(clock: { t: number }) {
   const statuses: BindingStatus[] = [];
-  const m = new VifdMetrics({ statuses: () => statuses, queueDepth: () => 3, hostCommands: () => 42, watchClients: () => 1, revision: () => 7 }, () => clock.t);
+  const m = new VifdMetrics({ statuses: () => statuses, queueDepth: () => 3, hostCommands: () => ({ ip: 40, tc: 2 }), watchClients: () => 1, revision: () => 7 }, () => clock.t);
   return { m, statuses };
 }
 
@@ -50,7 +50,8 @@ describe('VifdMetrics', () => {
     expect(text).toContain('vifd_bindings{phase="Ready"} 1');
     expect(text).toContain('vifd_bindings{phase="Failed"} 1');
     expect(text).toContain('vifd_queue_depth 3');
-    expect(text).toContain('vifd_host_commands_total 42');
+    expect(text).toContain('vifd_host_commands_total{command="ip"} 40');
+    expect(text).toContain('vifd_host_commands_total{command="tc"} 2');
   });
 
   it('repair latency: from the link event before the round to Ready again, within one round', () => {
@@ -135,7 +136,7 @@ describe('debug GC hook', () => {
 describe('etcd counters on /metrics', () => {
   it('exports the summary counters of the etcd source, and nothing when there is none', async () => {
     const { VifdMetrics } = await import('../../src/api/vifd-metrics.js');
-    const base = { statuses: () => [], queueDepth: () => 0, hostCommands: () => 0, watchClients: () => 0, revision: () => 0 };
+    const base = { statuses: () => [], queueDepth: () => 0, hostCommands: () => ({}), watchClients: () => 0, revision: () => 0 };
     const withEtcd = new VifdMetrics({ ...base, summary: () => ({ etcdPermissionDenied: 3, etcdStale: 1, etcdRelists: 0 }) }).render();
     expect(withEtcd).toMatch(/^vifd_etcd_permission_denied_total 3$/mu);
     expect(withEtcd).toMatch(/^vifd_etcd_stale 1$/mu);

@@ -23,7 +23,7 @@ function makeServer(dir: string, token?: string, log = logger) {
   const ctx = {
     bindings: new BindingsService({ store: new DesiredStore(), files: new ApiBindingFiles(dir), onChange: () => undefined, logger }),
     hub,
-    metrics: new VifdMetrics({ statuses: () => [], queueDepth: () => 0, hostCommands: () => 0, watchClients: () => hub.clients, revision: () => hub.revision }),
+    metrics: new VifdMetrics({ statuses: () => [], queueDepth: () => 0, hostCommands: () => ({}), watchClients: () => hub.clients, revision: () => hub.revision }),
     statuses: () => [],
     summary: () => ({}),
     readiness: () => ({ ready: false, reason: 'not yet' }),

@@ -123,7 +123,7 @@ function controller(wired: boolean) {
   });
   // Wired as src/api/api.ts wires them (or not: the reconciler alone, with no listener).
   const hub = new WatchHub(() => reconciler.statusList(), 300);
-  const metrics = new VifdMetrics({ statuses: () => reconciler.statusList(), queueDepth: () => reconciler.queue.depth, hostCommands: () => host.applied, watchClients: () => hub.clients, revision: () => hub.revision });
+  const metrics = new VifdMetrics({ statuses: () => reconciler.statusList(), queueDepth: () => reconciler.queue.depth, hostCommands: () => ({ ip: host.applied }), watchClients: () => hub.clients, revision: () => hub.revision });
   if (wired) {
     reconciler.onStatus((port, status) => {
       hub.publish(port, status);

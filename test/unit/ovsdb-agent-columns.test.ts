@@ -62,7 +62,7 @@ describe('those changes queue the binding; the latencies reach /metrics', () => 
 
   it('desired-to-plugged and desired-to-ready histograms', async () => {
     const { VifdMetrics } = await import('../../src/api/vifd-metrics.js');
-    const m = new VifdMetrics({ statuses: () => [], queueDepth: () => 0, hostCommands: () => 0, watchClients: () => 0, revision: () => 0 });
+    const m = new VifdMetrics({ statuses: () => [], queueDepth: () => 0, hostCommands: () => ({}), watchClients: () => 0, revision: () => 0 });
     m.onRound({ startedAt: 0, durationMs: 1, keys: 2, acted: [], errors: [], failed: false, pluggedSeconds: [0.02, 0.03], readySeconds: [0.2] });
     const text = m.render();
     expect(text).toMatch(/^vifd_desired_to_plugged_seconds_count 2$/mu);

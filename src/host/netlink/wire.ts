@@ -13,14 +13,20 @@ export const NLA_F_NESTED = 1 << 15;
 export const NLA_F_NET_BYTEORDER = 1 << 14;
 export const NLA_TYPE_MASK = ~(NLA_F_NESTED | NLA_F_NET_BYTEORDER) & 0xffff;
 
+export const NLMSG_NOOP = 1;
 export const NLMSG_ERROR = 2;
 export const NLMSG_DONE = 3;
 export const RTM_NEWLINK = 16;
+export const RTM_DELLINK = 17;
 export const RTM_GETLINK = 18;
 export const RTM_SETLINK = 19;
 
 export const NLM_F_REQUEST = 0x1;
+export const NLM_F_MULTI = 0x2;
 export const NLM_F_ACK = 0x4;
+/** Set on dump messages when the dumped table changed under the dump. */
+export const NLM_F_DUMP_INTR = 0x10;
+export const NLM_F_DUMP = 0x300;
 export const NLM_F_CAPPED = 0x100;
 export const NLM_F_ACK_TLVS = 0x200;
 export const NLMSGERR_ATTR_MSG = 1;
@@ -94,6 +100,32 @@ export function encodeLinkMessage(type: number, flags: number, seq: number, ifi:
   return buf;
 }
 
+/** A bare header-only request (NLMSG_NOOP as a barrier, for one). */
+export function encodeHeaderOnly(type: number, flags: number, seq: number): Buffer {
+  const buf = Buffer.alloc(NLMSG_HDRLEN);
+  writeU32(buf, 0, NLMSG_HDRLEN);
+  writeU16(buf, 4, type);
+  writeU16(buf, 6, flags);
+  writeU32(buf, 8, seq);
+  return buf;
+}
+
+/** A copy of one complete message with its seq set, nlmsg_pid 0 and `addFlags` or-ed in. */
+export function restamp(message: Uint8Array, seq: number, addFlags: number): Buffer {
+  const buf = Buffer.from(message);
+  if (buf.length < NLMSG_HDRLEN || readU32(buf, 0) !== buf.length) throw new RangeError('not one complete netlink message');
+  writeU16(buf, 6, readU16(buf, 6) | addFlags);
+  writeU32(buf, 8, seq);
+  writeU32(buf, 12, 0);
+  return buf;
+}
+
+/** The header fields of a message not yet parsed. */
+export function peekHeader(message: Uint8Array): { type: number; flags: number; seq: number } {
+  const buf = Buffer.from(message.buffer, message.byteOffset, message.byteLength);
+  return { type: readU16(buf, 4), flags: readU16(buf, 6), seq: readU32(buf, 8) };
+}
+
 export interface NlMsg {
   type: number;
   flags: number;
@@ -101,6 +133,14 @@ export interface NlMsg {
   pid: number;
   /** Bytes after the 16-byte header, nlmsg_len - 16 of them. */
   payload: Buffer;
+}
+
+/** An NLMSG_ERROR as the kernel sends it with NETLINK_CAP_ACK (errno, then
+ * the request's header), for an answer the kernel's own was lost for. */
+export function syntheticError(seq: number, errno: number): NlMsg {
+  const payload = Buffer.alloc(4 + NLMSG_HDRLEN);
+  writeI32(payload, 0, -errno);
+  return { type: NLMSG_ERROR, flags: NLM_F_CAPPED, seq, pid: 0, payload };
 }
 
 /** Splits a byte stream of netlink messages; throws on a truncated one. */
@@ -184,4 +224,13 @@ function writeU32(b: Buffer, o: number, v: number): void {
 function writeI32(b: Buffer, o: number, v: number): void {
   if (LE) b.writeInt32LE(v, o);
   else b.writeInt32BE(v, o);
+}
+
+/** The ifinfomsg at the start of an RTM_*LINK payload, and the attributes after it. */
+export function parseIfInfo(payload: Buffer): { ifi: Required<IfInfoMsg>; attrs: Buffer } {
+  if (payload.length < IFINFOMSG_LEN) throw new RangeError('link message shorter than an ifinfomsg');
+  return {
+    ifi: { family: payload.readUInt8(0), type: readU16(payload, 2), index: readI32(payload, 4), flags: readU32(payload, 8), change: readU32(payload, 12) },
+    attrs: payload.subarray(IFINFOMSG_LEN),
+  };
 }

@@ -1,0 +1,170 @@
+// The links of the managed namespace, kept current by kernel notifications
+// instead of dumped per round (an informer): one dump at start, then every
+// RTM_NEWLINK/RTM_DELLINK applied in socket order. A round asks for sync()
+// (a barrier: once answered, every notification queued before it is in) and
+// takes an immutable snapshot; observing costs no process and O(changes).
+//
+// Correctness rests on one socket: dump chunks are generated when read, so a
+// dump and the notifications around it, applied in stream order, describe
+// the namespace at the moment of the last message. A dump is applied to a
+// fresh table that also receives the notifications arriving meanwhile, and
+// replaces the model when done. When notifications were lost (socket
+// overrun, helper restart) the model re-dumps at once, and the names that
+// differ are reported as changes, so a device lost in the gap is repaired.
+// The periodic resync re-dumps too, and any difference found then is a bug
+// (counted, logged at error, and the dump wins).
+//
+// Snapshots: the by-name map is copied when something changed since the last
+// snapshot (O(N) Map copy, no parsing); ObservedLinks are never mutated, so
+// a round's `before` stays as it was while the model moves on.
+import type { Logger } from 'pino';
+import type { LinkSnapshot } from '../../observed/links.js';
+import { count } from '../host-counters.js';
+import { parseLinkMessage } from './link-message.js';
+import { differingNames, LinkTable } from './link-table.js';
+import type { HelperRtnlChannel } from './rtnl-channel.js';
+import { encodeHeaderOnly, encodeLinkMessage, nlaU32, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, NLMSG_NOOP, RTM_GETLINK, type NlMsg } from './wire.js';
+
+const IFLA_EXT_MASK = 29;
+const RTEXT_FILTER_SKIP_STATS = 1 << 3;
+/** Dumps in a row that may be interrupted (NLM_F_DUMP_INTR) or lose events before one is accepted as is. */
+const MAX_DUMP_ATTEMPTS = 5;
+const MAX_DRIFT_NAMES_LOGGED = 50;
+
+export class LinkModel {
+  private table = new LinkTable();
+  /** The dump being received, fed the notifications that arrive meanwhile. */
+  private building: LinkTable | undefined;
+  private dumping: Promise<void> | undefined;
+  private dumpNeeded = true;
+  private lostDuringDump = false;
+  private primed = false;
+  private cached: LinkSnapshot | undefined;
+  private pending = new Set<string>();
+  private flush: NodeJS.Immediate | undefined;
+
+  constructor(
+    private readonly channel: HelperRtnlChannel,
+    private readonly logger: Logger,
+    /** Names whose ObservedLink changed, batched per tick. */
+    private readonly onChange: (names: string[]) => void,
+  ) {}
+
+  /** Called by the channel for each notification datagram, in socket order. */
+  notified(messages: readonly NlMsg[]): void {
+    for (const msg of messages) {
+      const link = parseLinkMessage(msg);
+      if (!link) continue;
+      this.table.apply(link);
+      this.building?.apply(link);
+    }
+    this.changed(this.table.drainChanges());
+  }
+
+  /** Called by the channel when messages were lost: re-dump now. */
+  lost(reason: 'overrun' | 'helper restarted'): void {
+    count('linkEventsLost');
+    this.logger.warn({ reason }, 'link events lost; re-dumping');
+    if (this.dumping) this.lostDuringDump = true;
+    this.dumpNeeded = true;
+    if (!this.dumping) void this.dump(false).catch((error: unknown) => this.logger.warn({ err: error }, 'link re-dump failed; the next round retries'));
+  }
+
+  /** Resolves when every notification queued before the call is in the model
+   * (re-dumping first if events were lost). Rejects if the channel is down. */
+  async sync(): Promise<void> {
+    for (let attempt = 1; attempt <= MAX_DUMP_ATTEMPTS; attempt++) {
+      if (this.dumpNeeded || this.dumping) await this.dump(false);
+      await this.channel.request([encodeHeaderOnly(NLMSG_NOOP, NLM_F_REQUEST, 0)]);
+      if (!this.dumpNeeded) return;
+    }
+  }
+
+  /** A full re-dump compared with the model (the periodic resync). */
+  async resync(): Promise<void> {
+    await this.dump(true);
+    await this.sync();
+  }
+
+  snapshot(): LinkSnapshot {
+    this.cached ??= { links: new Map(this.table.links) };
+    return this.cached;
+  }
+
+  private async dump(check: boolean): Promise<void> {
+    while (this.dumping) await this.dumping.catch(() => undefined);
+    if (!check && !this.dumpNeeded) return;
+    this.dumping = this.dumpOnce(check);
+    try {
+      await this.dumping;
+    } finally {
+      this.dumping = undefined;
+    }
+  }
+
+  private async dumpOnce(check: boolean): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const fresh = new LinkTable();
+      let interrupted = false;
+      this.building = fresh;
+      this.lostDuringDump = false;
+      this.dumpNeeded = false;
+      try {
+        await this.channel.request([dumpRequest()], (msg) => {
+          if (msg.flags & NLM_F_DUMP_INTR) interrupted = true;
+          const link = parseLinkMessage(msg);
+          if (link) fresh.apply(link);
+        });
+      } catch (error) {
+        this.dumpNeeded = true;
+        throw error;
+      } finally {
+        this.building = undefined;
+      }
+      const incomplete = interrupted || this.lostDuringDump;
+      if (incomplete && attempt < MAX_DUMP_ATTEMPTS) {
+        this.logger.debug({ interrupted, lost: this.lostDuringDump, attempt }, 'link dump incomplete; dumping again');
+        continue;
+      }
+      if (incomplete) this.dumpNeeded = true; // accepted for now, redone at the next sync
+      this.replaceWith(fresh, check && !incomplete);
+      return;
+    }
+  }
+
+  private replaceWith(fresh: LinkTable, check: boolean): void {
+    fresh.drainChanges();
+    const differing = differingNames(this.table.links, fresh.links);
+    if (!this.primed) {
+      // The first dump: nothing was handed out yet, so nothing "changed".
+      this.primed = true;
+      this.table = fresh;
+      this.cached = undefined;
+      return;
+    }
+    if (differing.length === 0) return;
+    if (check) {
+      count('linkModelDrift');
+      this.logger.error({ names: differing.slice(0, MAX_DRIFT_NAMES_LOGGED), count: differing.length }, 'link model differs from a full dump (a bug: an event was misapplied or missed); the dump wins');
+    }
+    this.table = fresh;
+    this.changed(new Set(differing));
+  }
+
+  private changed(names: ReadonlySet<string>): void {
+    if (names.size === 0) return;
+    this.cached = undefined;
+    for (const name of names) this.pending.add(name);
+    this.flush ??= setImmediate(() => {
+      this.flush = undefined;
+      const batch = [...this.pending];
+      this.pending = new Set();
+      this.onChange(batch);
+    });
+  }
+}
+
+/** RTM_GETLINK dump of every link, without statistics (vifd reads none). */
+function dumpRequest(): Buffer {
+  return encodeLinkMessage(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, 0, { index: 0 }, [nlaU32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS)]);
+}

@@ -1,0 +1,97 @@
+// The links of one namespace as the kernel last described them, kept by
+// ifindex with their ObservedLink (names resolved) ready to hand out. Pure.
+//
+// Each message costs O(1) plus the devices that name the changed one (its
+// slaves, its macvtaps, its veth peer): a rename or a (re)appearance re-resolves
+// exactly those, through a reverse index, so a dump arriving slaves first
+// ends with every master named. Changes are recorded as the names whose
+// ObservedLink differs, old and new name both on a rename.
+import type { ObservedLink } from '../../observed/links.js';
+import { referencesOf, resolveLink, type LinkMessage, type LinkRecord } from './link-message.js';
+
+export class LinkTable {
+  private readonly records = new Map<number, LinkRecord>();
+  private readonly observed = new Map<number, ObservedLink>();
+  /** By name; what snapshots copy. */
+  readonly links = new Map<string, ObservedLink>();
+  /** ifindex -> the ifindexes whose master or link it is. */
+  private readonly referrers = new Map<number, Set<number>>();
+  /** Names whose ObservedLink changed since the last drain. */
+  private changed = new Set<string>();
+
+  apply(message: LinkMessage): void {
+    if (message.op === 'new') this.upsert(message.record);
+    else this.remove(message.ifindex);
+  }
+
+  /** Names changed since the last call. */
+  drainChanges(): Set<string> {
+    const out = this.changed;
+    this.changed = new Set();
+    return out;
+  }
+
+  private upsert(record: LinkRecord): void {
+    const old = this.records.get(record.ifindex);
+    if (old) for (const target of referencesOf(old)) this.referrers.get(target)?.delete(record.ifindex);
+    for (const target of referencesOf(record)) {
+      let set = this.referrers.get(target);
+      if (!set) this.referrers.set(target, (set = new Set()));
+      set.add(record.ifindex);
+    }
+    this.records.set(record.ifindex, record);
+    this.materialize(record.ifindex);
+    if (!old || old.name !== record.name) this.rematerializeReferrers(record.ifindex);
+  }
+
+  private remove(ifindex: number): void {
+    const old = this.records.get(ifindex);
+    if (!old) return;
+    for (const target of referencesOf(old)) this.referrers.get(target)?.delete(ifindex);
+    this.records.delete(ifindex);
+    this.unname(ifindex);
+    this.observed.delete(ifindex);
+    this.rematerializeReferrers(ifindex);
+  }
+
+  private rematerializeReferrers(ifindex: number): void {
+    for (const referrer of this.referrers.get(ifindex) ?? []) this.materialize(referrer);
+  }
+
+  private materialize(ifindex: number): void {
+    const record = this.records.get(ifindex)!;
+    const link = resolveLink(record, (index) => this.records.get(index)?.name);
+    const before = this.observed.get(ifindex);
+    if (before && sameLink(before, link)) return;
+    if (before && before.name !== link.name) this.unname(ifindex);
+    this.observed.set(ifindex, link);
+    this.links.set(link.name, link);
+    this.changed.add(link.name);
+  }
+
+  /** Drops the ifindex's name from `links`, unless another device took it meanwhile. */
+  private unname(ifindex: number): void {
+    const before = this.observed.get(ifindex);
+    if (!before) return;
+    if (this.links.get(before.name)?.ifindex === ifindex) this.links.delete(before.name);
+    this.changed.add(before.name);
+  }
+}
+
+/** Field by field; every ObservedLink field is a primitive (NaN equals NaN). */
+export function sameLink(a: ObservedLink, b: ObservedLink): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof ObservedLink>;
+  for (const key of keys) if (!Object.is(a[key], b[key])) return false;
+  return true;
+}
+
+/** Names present in only one of the two, or different. */
+export function differingNames(a: ReadonlyMap<string, ObservedLink>, b: ReadonlyMap<string, ObservedLink>): string[] {
+  const out: string[] = [];
+  for (const [name, link] of a) {
+    const other = b.get(name);
+    if (!other || !sameLink(link, other)) out.push(name);
+  }
+  for (const name of b.keys()) if (!a.has(name)) out.push(name);
+  return out;
+}

@@ -1,0 +1,254 @@
+// One NETLINK_ROUTE socket in the managed namespace, shared by the link model
+// (dumps, barriers, link notifications) and the link actuator (requests,
+// taps). Node has no netlink sockets, so the socket lives in the stream
+// helper (stream-helper.ts); this is the protocol side: sequence numbers,
+// matching replies to requests, telling notifications from replies, and
+// restarting the helper when it dies.
+//
+// Ordering. The kernel runs the messages of one socket in the order sent and
+// queues their replies, and the notifications they cause, on that socket in
+// the same order. Two exceptions are handled here: a dump is answered lazily
+// (one chunk per read) and a second dump while one runs fails with EBUSY,
+// so a dump is sent alone: after every earlier request finished, and before
+// any later one is sent. And an overrun socket drops unicast replies (acks)
+// as well as notifications: after an overrun a barrier is sent, and a
+// request whose terminating message was overtaken by a later request's reply
+// is answered with a synthesized NLMSG_ERROR of ENOBUFS (outcome unknown).
+import { constants as osConstants } from 'node:os';
+import type { Logger } from 'pino';
+import { VifdError } from '../../errors/vifd-error.js';
+import { backoffDelay } from '../../lib/backoff.js';
+import { countNetlinkRequests } from '../run.js';
+import { encodeCreateTap, encodeFrame, IN_SEND, OUT_ENOBUFS, OUT_MULTICAST, OUT_READY, OUT_SEND_FAILED, OUT_TAP_RESULT, OUT_UNICAST, type Frame } from './stream-frames.js';
+import { StreamHelper } from './stream-helper.js';
+import { encodeHeaderOnly, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, parseMessages, peekHeader, readI32, readU32, restamp, syntheticError, type NlMsg } from './wire.js';
+
+export interface RtnlChannel {
+  /** Sends complete netlink requests (the channel sets nlmsg_seq, nlmsg_pid 0 and adds NLM_F_ACK); resolves, per request in the order given, with every reply message carrying its seq (the terminating NLMSG_ERROR ack/error last; NLMSG_DONE last for dumps). Requests are pipelined on one socket, so the kernel runs them in the order given. Every notification the kernel queued before a reply has been applied to the link model before that reply resolves. Rejects only if the channel itself fails (helper died). */
+  request(messages: readonly Uint8Array[]): Promise<NlMsg[][]>;
+  /** Creates a persistent tap in the channel's namespace as `ip tuntap add dev NAME mode tap [multi_queue] [user U] [group G]` does, but failing if the name exists (IFF_TUN_EXCL). Resolves with 0 or a positive errno. */
+  createTap(name: string, options: { multiQueue?: boolean; user?: number; group?: number }): Promise<number>;
+}
+
+export type RtnlChannelErrorCode = 'RTNL_CHANNEL_DOWN' | 'RTNL_HELPER_EXITED';
+
+export class RtnlChannelError extends VifdError<RtnlChannelErrorCode> {}
+
+const ENOBUFS = osConstants.errno.ENOBUFS;
+/** Helper runs that end before READY, in a row, before the channel gives up. */
+const MAX_FAILED_STARTS = 5;
+/** A helper that ran this long was healthy: the restart backoff starts over. */
+const HEALTHY_MS = 30_000;
+
+interface Pending {
+  seq: number;
+  bytes: Buffer;
+  dump: boolean;
+  replies: NlMsg[];
+  observe: ((msg: NlMsg) => void) | undefined;
+  resolve: (replies: NlMsg[]) => void;
+  reject: (error: Error) => void;
+}
+
+export interface ChannelHooks {
+  /** One notification datagram, in socket order. */
+  onNotification: (messages: NlMsg[]) => void;
+  /** Messages were lost: the socket overran, or the helper restarted. */
+  onLost: (reason: 'overrun' | 'helper restarted') => void;
+  /** No helper to run (missing, not executable) or it keeps failing to start. */
+  onGiveUp: (error: Error) => void;
+}
+
+export interface HelperChannelOptions {
+  helperPath: string;
+  netns: string | undefined;
+  rcvbuf?: number;
+  logger: Logger;
+}
+
+export class HelperRtnlChannel implements RtnlChannel {
+  private helper: StreamHelper | undefined;
+  /** A helper process exists (requests queue until it is ready). */
+  private running = false;
+  /** Its socket is open: requests may be sent. */
+  private ready = false;
+  private stopped = false;
+  private hooks: ChannelHooks | undefined;
+  private seq = 0;
+  private inFlight: Pending[] = [];
+  private waiting: Pending[] = [];
+  private tapWaiters: Array<{ resolve: (errno: number) => void; reject: (error: Error) => void }> = [];
+  private failedStarts = 0;
+  private restarts = 0;
+  private runs = 0;
+  private startedAt = 0;
+
+  constructor(private readonly o: HelperChannelOptions) {}
+
+  get pid(): number | undefined {
+    return this.helper?.pid;
+  }
+
+  start(hooks: ChannelHooks): void {
+    this.hooks = hooks;
+    this.spawn();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.helper?.stop();
+  }
+
+  /** As RtnlChannel.request; `observe` sees each reply as it arrives, in
+   * socket order with the notifications (the link model applies a dump so). */
+  request(messages: readonly Uint8Array[], observe?: (msg: NlMsg) => void): Promise<NlMsg[][]> {
+    if (!this.running) return Promise.reject(this.downError());
+    const all = messages.map((message) => {
+      const seq = this.nextSeq();
+      const bytes = restamp(message, seq, NLM_F_ACK);
+      return new Promise<NlMsg[]>((resolve, reject) => {
+        this.waiting.push({ seq, bytes, dump: (peekHeader(bytes).flags & NLM_F_DUMP) !== 0, replies: [], observe, resolve, reject });
+      });
+    });
+    this.pump();
+    return Promise.all(all);
+  }
+
+  createTap(name: string, options: { multiQueue?: boolean; user?: number; group?: number }): Promise<number> {
+    if (!this.running) return Promise.reject(this.downError());
+    const frame = encodeCreateTap(name, options);
+    return new Promise((resolve, reject) => {
+      this.tapWaiters.push({ resolve, reject });
+      this.helper!.write(frame);
+    });
+  }
+
+  private nextSeq(): number {
+    this.seq = this.seq >= 0xffff_fff0 ? 1 : this.seq + 1;
+    return this.seq;
+  }
+
+  /** Sends what may go now: everything up to the next dump, or a dump alone. */
+  private pump(): void {
+    if (!this.ready || this.inFlight.some((p) => p.dump)) return;
+    const batch: Pending[] = [];
+    while (this.waiting.length > 0) {
+      const next = this.waiting[0]!;
+      if (next.dump && (this.inFlight.length > 0 || batch.length > 0)) break;
+      batch.push(this.waiting.shift()!);
+      if (next.dump) break;
+    }
+    if (batch.length === 0) return;
+    this.inFlight.push(...batch);
+    countNetlinkRequests(batch.length);
+    this.helper!.write(encodeFrame(IN_SEND, Buffer.concat(batch.map((p) => p.bytes))));
+  }
+
+  private spawn(): void {
+    this.running = true;
+    this.ready = false;
+    this.startedAt = Date.now();
+    this.runs++;
+    const run = this.runs;
+    this.helper = new StreamHelper({
+      file: this.o.helperPath,
+      netns: this.o.netns,
+      rcvbuf: this.o.rcvbuf,
+      onFrame: (frame) => this.onFrame(frame),
+      onExit: (exit) => {
+        if (run !== this.runs) return;
+        const wasReady = this.ready;
+        this.running = false;
+        this.ready = false;
+        this.failAll(new RtnlChannelError('RTNL_HELPER_EXITED', `the netlink stream helper exited (${exit.signal ?? `code ${exit.code}`})${exit.stderr ? `: ${exit.stderr.trim()}` : ''}`, { fields: { code: exit.code, signal: exit.signal } }));
+        if (this.stopped) return;
+        if (!wasReady) this.failedStarts++;
+        if (exit.notStarted || this.failedStarts >= MAX_FAILED_STARTS) {
+          this.hooks?.onGiveUp(exit.notStarted ?? new RtnlChannelError('RTNL_HELPER_EXITED', `the netlink stream helper failed to start ${this.failedStarts} times: ${exit.stderr.trim()}`));
+          return;
+        }
+        if (Date.now() - this.startedAt > HEALTHY_MS) this.restarts = 0;
+        const delayMs = backoffDelay(++this.restarts, { baseMs: 100, maxMs: 5000 });
+        this.o.logger.warn({ code: exit.code, signal: exit.signal, stderr: exit.stderr.trim() || undefined, delayMs }, 'netlink stream helper exited; restarting');
+        setTimeout(() => {
+          if (!this.stopped) this.spawn();
+        }, delayMs).unref();
+      },
+    });
+  }
+
+  private onFrame(frame: Frame): void {
+    switch (frame.type) {
+      case OUT_READY:
+        this.ready = true;
+        this.failedStarts = 0;
+        this.o.logger.debug({ pid: this.helper?.pid, rcvbuf: readU32(frame.payload, 0) }, 'netlink stream helper ready');
+        if (this.runs > 1) this.hooks?.onLost('helper restarted');
+        this.pump();
+        return;
+      case OUT_MULTICAST:
+        this.hooks?.onNotification(parseMessages(frame.payload));
+        return;
+      case OUT_UNICAST:
+        for (const msg of parseMessages(frame.payload)) this.onReply(msg);
+        this.pump();
+        return;
+      case OUT_ENOBUFS:
+        this.hooks?.onLost('overrun');
+        // Acks may be gone too: a barrier's answer shows which (see onReply).
+        if (this.inFlight.length > 0 && !this.inFlight.some((p) => p.dump)) this.sendBarrier();
+        return;
+      case OUT_SEND_FAILED: {
+        const seq = readU32(frame.payload, 4);
+        const pending = this.inFlight.find((p) => p.seq === seq);
+        if (pending) this.onReply(syntheticError(seq, readI32(frame.payload, 0)));
+        this.pump();
+        return;
+      }
+      case OUT_TAP_RESULT:
+        this.tapWaiters.shift()?.resolve(readI32(frame.payload, 0));
+        return;
+    }
+  }
+
+  private onReply(msg: NlMsg): void {
+    const at = this.inFlight.findIndex((p) => p.seq === msg.seq);
+    if (at < 0) return; // a request already answered as lost
+    // Replies come in request order: what is still open before this one lost its end.
+    for (const lost of this.inFlight.splice(0, at)) this.finish(lost, syntheticError(lost.seq, ENOBUFS));
+    const pending = this.inFlight[0]!;
+    if (msg.type === NLMSG_ERROR || msg.type === NLMSG_DONE) {
+      this.inFlight.shift();
+      this.finish(pending, msg);
+    } else {
+      pending.replies.push(msg);
+      pending.observe?.(msg);
+    }
+  }
+
+  private finish(pending: Pending, last: NlMsg): void {
+    pending.replies.push(last);
+    pending.observe?.(last);
+    pending.resolve(pending.replies);
+  }
+
+  private sendBarrier(): void {
+    const seq = this.nextSeq();
+    const bytes = encodeHeaderOnly(NLMSG_NOOP, NLM_F_REQUEST | NLM_F_ACK, seq);
+    this.inFlight.push({ seq, bytes, dump: false, replies: [], observe: undefined, resolve: () => undefined, reject: () => undefined });
+    countNetlinkRequests(1);
+    this.helper!.write(encodeFrame(IN_SEND, bytes));
+  }
+
+  private failAll(error: Error): void {
+    for (const p of [...this.inFlight, ...this.waiting]) p.reject(error);
+    for (const t of this.tapWaiters) t.reject(error);
+    this.inFlight = [];
+    this.waiting = [];
+    this.tapWaiters = [];
+  }
+
+  private downError(): RtnlChannelError {
+    return new RtnlChannelError('RTNL_CHANNEL_DOWN', 'the netlink stream helper is not running', { fields: { netns: this.o.netns } });
+  }
+}
