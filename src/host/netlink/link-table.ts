@@ -78,10 +78,10 @@ export class LinkTable {
   }
 }
 
-/** Field by field; every ObservedLink field is a primitive (NaN equals NaN). */
-export function sameLink(a: ObservedLink, b: ObservedLink): boolean {
+/** Field by field, but for `except`; every ObservedLink field is a primitive (NaN equals NaN). */
+export function sameLink(a: ObservedLink, b: ObservedLink, except?: ReadonlySet<string>): boolean {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof ObservedLink>;
-  for (const key of keys) if (!Object.is(a[key], b[key])) return false;
+  for (const key of keys) if (!except?.has(key) && !Object.is(a[key], b[key])) return false;
   return true;
 }
 
