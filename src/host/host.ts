@@ -80,7 +80,10 @@ export class LinuxHost implements Host {
     return this.ovs.apply(changes, snapshot);
   }
 
-  applyLinks(actions: readonly LinkAction[]): Promise<ActuationResult> {
-    return applyLinkActions(this.ip, actions, this.ownership);
+  async applyLinks(actions: readonly LinkAction[]): Promise<ActuationResult> {
+    const result = await applyLinkActions(this.ip, actions, this.ownership);
+    // Some of these changes reach no event (alias, group on a device that is down).
+    this.observer?.touched(actions.flatMap((a) => (a.op === 'create-veth' ? [a.name, a.peer] : [a.name])));
+    return result;
   }
 }

@@ -62,6 +62,11 @@ export class LinkObserver {
     this.fallback?.stop();
   }
 
+  /** After vifd changed these devices: read them again at the next snapshot. */
+  touched(names: Iterable<string>): void {
+    if (!this.gaveUp) this.model.reread(names);
+  }
+
   /** The links now; `fresh`: a full re-dump, checked against the model. */
   async snapshot(fresh: boolean): Promise<LinkSnapshot> {
     if (!this.gaveUp) {

@@ -14,17 +14,27 @@
 // The periodic resync re-dumps too, and any difference found then is a bug
 // (counted, logged at error, and the dump wins).
 //
+// What events miss: the kernel notifies alias, group and tun changes
+// (TUNSETPERSIST, queues attached) only for devices that are up
+// (netdev_state_change), and a new tap is announced before its creator made
+// it persistent. So every tun device that appears, and every device vifd's
+// own actions touched, is read again (one RTM_GETLINK each) at the next
+// sync; such changes made by others to devices that are down are seen at
+// the periodic resync (as they were not seen by `ip monitor` either), and
+// are not counted as drift there.
+//
 // Snapshots: the by-name map is copied when something changed since the last
 // snapshot (O(N) Map copy, no parsing); ObservedLinks are never mutated, so
 // a round's `before` stays as it was while the model moves on.
 import type { Logger } from 'pino';
 import type { LinkSnapshot, ObservedLink } from '../../observed/links.js';
 import { count } from '../host-counters.js';
-import { parseLinkMessage } from './link-message.js';
+import { parseLinkMessage, type LinkMessage } from './link-message.js';
 import { differingNames, LinkTable, sameLink } from './link-table.js';
 import type { HelperRtnlChannel } from './rtnl-channel.js';
-import { encodeHeaderOnly, encodeLinkMessage, nlaU32, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, NLMSG_NOOP, RTM_GETLINK, type NlMsg } from './wire.js';
+import { encodeHeaderOnly, encodeLinkMessage, nlaString, nlaU32, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, NLMSG_NOOP, RTM_GETLINK, type NlMsg } from './wire.js';
 
+const IFLA_IFNAME = 3;
 const IFLA_EXT_MASK = 29;
 const RTEXT_FILTER_SKIP_STATS = 1 << 3;
 /** Dumps in a row that may be interrupted (NLM_F_DUMP_INTR) or lose events before one is accepted as is. */
@@ -32,10 +42,10 @@ const MAX_DUMP_ATTEMPTS = 5;
 const MAX_DRIFT_NAMES_LOGGED = 50;
 /** What the kernel changes without a notification, so a dump may find it
  * newer than the model without any bug: a tap's tun info (TUNSETPERSIST,
- * queues attached or detached while the carrier stays as it was), and the
- * carrier of a device that is down (netdev_state_change notifies only for
- * devices that are up). */
-const SILENT_FIELDS: ReadonlySet<string> = new Set(['persistent', 'tunQueues', 'carrier']);
+ * queues attached or detached while the carrier stays as it was) always,
+ * alias and group on a device that is down (netdev_state_change). */
+const SILENT_FIELDS: ReadonlySet<string> = new Set(['persistent', 'tunQueues']);
+const SILENT_WHEN_DOWN: ReadonlySet<string> = new Set(['persistent', 'tunQueues', 'alias', 'group']);
 
 export class LinkModel {
   private table = new LinkTable();
@@ -46,6 +56,9 @@ export class LinkModel {
   private lostDuringDump = false;
   private primed = false;
   private cached: LinkSnapshot | undefined;
+  /** New tun devices (by ifindex) and devices vifd changed (by name), to read again at the next sync. */
+  private readonly rereadIndexes = new Set<number>();
+  private readonly rereadNames = new Set<string>();
   private pending = new Set<string>();
   private flush: NodeJS.Immediate | undefined;
 
@@ -61,10 +74,15 @@ export class LinkModel {
     for (const msg of messages) {
       const link = parseLinkMessage(msg);
       if (!link) continue;
-      this.table.apply(link);
-      this.building?.apply(link);
+      if (link.op === 'new' && (link.record.kind === 'tap' || link.record.kind === 'tun') && !this.table.has(link.record.ifindex)) this.rereadIndexes.add(link.record.ifindex);
+      this.apply(link);
     }
     this.changed(this.table.drainChanges());
+  }
+
+  private apply(link: LinkMessage): void {
+    this.table.apply(link);
+    this.building?.apply(link);
   }
 
   /** Called by the channel when messages were lost: re-dump now. */
@@ -77,13 +95,31 @@ export class LinkModel {
   }
 
   /** Resolves when every notification queued before the call is in the model
-   * (re-dumping first if events were lost). Rejects if the channel is down. */
+   * (re-dumping first if events were lost, and reading again the devices
+   * that the notifications up to the barrier asked for). Rejects if the
+   * channel is down. */
   async sync(): Promise<void> {
     for (let attempt = 1; attempt <= MAX_DUMP_ATTEMPTS; attempt++) {
       if (this.dumpNeeded || this.dumping) await this.dump(false);
-      await this.channel.request([encodeHeaderOnly(NLMSG_NOOP, NLM_F_REQUEST, 0)]);
-      if (!this.dumpNeeded) return;
+      const requests = [...[...this.rereadIndexes].map(getLinkByIndex), ...[...this.rereadNames].map(getLinkByName)];
+      this.rereadIndexes.clear();
+      this.rereadNames.clear();
+      // Replies are current state, applied in stream order like notifications.
+      await this.channel.request([...requests, encodeHeaderOnly(NLMSG_NOOP, NLM_F_REQUEST, 0)], (msg) => {
+        const link = parseLinkMessage(msg);
+        if (link) this.apply(link);
+      });
+      this.changed(this.table.drainChanges());
+      if (!this.dumpNeeded && this.rereadIndexes.size === 0 && this.rereadNames.size === 0) return;
     }
+  }
+
+  /** Devices to read again at the next sync: changes that the kernel notifies
+   * only for devices that are up (alias, group, TUNSETPERSIST: see
+   * netdev_state_change) are invisible otherwise. The host calls this with
+   * the devices its own actions touched. */
+  reread(names: Iterable<string>): void {
+    for (const name of names) this.rereadNames.add(name);
   }
 
   /** A full re-dump compared with the model (the periodic resync). */
@@ -172,10 +208,20 @@ export class LinkModel {
 }
 
 function silentlyChanged(model: ObservedLink | undefined, dumped: ObservedLink | undefined): boolean {
-  return model !== undefined && dumped !== undefined && sameLink(model, dumped, SILENT_FIELDS);
+  if (!model || !dumped) return false;
+  return sameLink(model, dumped, !model.up && !dumped.up ? SILENT_WHEN_DOWN : SILENT_FIELDS);
 }
 
 /** RTM_GETLINK dump of every link, without statistics (vifd reads none). */
 function dumpRequest(): Buffer {
   return encodeLinkMessage(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, 0, { index: 0 }, [nlaU32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS)]);
+}
+
+/** RTM_GETLINK of one device (a gone one answers ENODEV, ignored). */
+function getLinkByIndex(ifindex: number): Buffer {
+  return encodeLinkMessage(RTM_GETLINK, NLM_F_REQUEST, 0, { index: ifindex }, [nlaU32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS)]);
+}
+
+function getLinkByName(name: string): Buffer {
+  return encodeLinkMessage(RTM_GETLINK, NLM_F_REQUEST, 0, { index: 0 }, [nlaString(IFLA_IFNAME, name), nlaU32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS)]);
 }

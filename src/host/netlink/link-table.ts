@@ -24,6 +24,10 @@ export class LinkTable {
     else this.remove(message.ifindex);
   }
 
+  has(ifindex: number): boolean {
+    return this.records.has(ifindex);
+  }
+
   /** Names changed since the last call. */
   drainChanges(): Set<string> {
     const out = this.changed;

@@ -30,7 +30,7 @@ export class StreamHelper {
     // EPIPE: the helper is gone; its exit says why.
     this.child.stdin!.on('error', () => undefined);
     void this.child.then((result) => {
-      o.onExit({ code: result.exitCode, signal: result.signal, stderr: this.stderr, notStarted: spawnFailure(result, this.stderr) });
+      o.onExit({ code: result.exitCode, signal: result.signal, stderr: this.stderr, notStarted: result.signal ? undefined : spawnFailure(result, this.stderr) });
     });
   }
 
