@@ -223,7 +223,10 @@ static int forward_datagram(int fd, unsigned char **buf, size_t *cap)
 		*cap = (size_t)want;
 	}
 	struct sockaddr_nl from;
-	struct iovec iov = { .iov_base = *buf, .iov_len = *cap };
+	/* Exactly the datagram: the kernel sizes later dump chunks by the
+	 * largest read buffer seen, and chunks must stay well below a small
+	 * receive buffer, or they crowd out every ack and notification. */
+	struct iovec iov = { .iov_base = *buf, .iov_len = (size_t)want };
 	struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
 	if (n < 0) {

@@ -169,15 +169,16 @@ describe('the link model', () => {
   });
 
   it('an overrun socket (ENOBUFS) re-dumps, counts it, and still repairs', async () => {
-    vifd = new VifdProcess(['run', '--desired-dir', dirs.desired, '--state-dir', dirs.state, '--netns', netns, '--resync-seconds', '3600'], { VIFD_TEST_NETLINK_RCVBUF: '4096' });
-    await waitFor(() => [1, 2, 3].every((n) => readStatuses(dirs).get(portUuid(n))?.phase === 'Ready'), 20_000, 'all Ready');
+    for (let n = 1; n <= 3; n++) writeBinding(dirs, `b${n}.json`, bridgeBinding(n, 'brq-lm'));
+    vifd = new VifdProcess(['run', '--desired-dir', dirs.desired, '--state-dir', dirs.state, '--netns', netns, '--resync-seconds', '3600'], { VIFD_TEST_NETLINK_RCVBUF: '16384' });
+    await waitFor(() => [1, 2, 3].every((n) => readStatuses(dirs).get(portUuid(n))?.phase === 'Ready'), 20_000, 'all Ready').catch((e) => { console.log(vifd!.logs.filter(l => !l.includes('"level":20')).join('\n')); throw e; });
     await waitFor(async () => (await metric('vifd_link_events_lost_total')) >= 0, 10_000, 'API up');
     const lostBefore = await metric('vifd_link_events_lost_total');
-    // One syscall changes 200 devices: a burst no reader keeps up with in 4 KiB.
+    // One syscall changes 200 devices: a burst no reader keeps up with in 32 KiB.
     batch(Array.from({ length: 200 }, (_, i) => `tuntap add dev lm-noise${i} mode tap`).concat(Array.from({ length: 200 }, (_, i) => `link set lm-noise${i} group 77`)));
     const ifindex = ipLinks().get(tapOf(3))!.ifindex;
-    batch(['link set group 77 up', `link del ${tapOf(3)}`, 'link set group 77 down', 'link set group 77 up']);
-    await waitFor(() => ipLinks().get(tapOf(3))?.ifindex !== undefined && ipLinks().get(tapOf(3))!.ifindex !== ifindex, 10_000, 'tap recreated');
+    batch(['link set group 77 up', 'link set group 77 down', `link del ${tapOf(3)}`, 'link set group 77 up', 'link set group 77 down']);
+    await waitFor(() => ipLinks().get(tapOf(3))?.ifindex !== undefined && ipLinks().get(tapOf(3))!.ifindex !== ifindex, 10_000, 'tap recreated').catch((e) => { console.log(vifd!.logs.filter(l => !l.includes('"level":20') || l.includes('dump')).join('\n')); throw e; });
     await waitFor(() => readStatuses(dirs).get(portUuid(3))?.phase === 'Ready', 10_000, 'Ready again');
     expect(vifd.logs.some((l) => l.includes('link events lost; re-dumping') && l.includes('overrun'))).toBe(true);
     expect(await metric('vifd_link_events_lost_total')).toBeGreaterThan(lostBefore);

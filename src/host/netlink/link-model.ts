@@ -32,7 +32,7 @@ import { count } from '../host-counters.js';
 import { parseLinkMessage, type LinkMessage } from './link-message.js';
 import { differingNames, LinkTable, sameLink } from './link-table.js';
 import type { HelperRtnlChannel } from './rtnl-channel.js';
-import { encodeHeaderOnly, encodeLinkMessage, nlaString, nlaU32, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, NLMSG_NOOP, RTM_GETLINK, type NlMsg } from './wire.js';
+import { encodeHeaderOnly, encodeLinkMessage, nlaString, nlaU32, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST, NLMSG_DONE, NLMSG_NOOP, parseError, RTM_GETLINK, type NlMsg } from './wire.js';
 
 const IFLA_IFNAME = 3;
 const IFLA_EXT_MASK = 29;
@@ -40,6 +40,8 @@ const RTEXT_FILTER_SKIP_STATS = 1 << 3;
 /** Dumps in a row that may be interrupted (NLM_F_DUMP_INTR) or lose events before one is accepted as is. */
 const MAX_DUMP_ATTEMPTS = 5;
 const MAX_DRIFT_NAMES_LOGGED = 50;
+const RETRY_DUMP_MS = 1000;
+const DUMP_TIMEOUT_MS = 5_000;
 /** What the kernel changes without a notification, so a dump may find it
  * newer than the model without any bug: a tap's tun info (TUNSETPERSIST,
  * queues attached or detached while the carrier stays as it was) always,
@@ -85,13 +87,17 @@ export class LinkModel {
     this.building?.apply(link);
   }
 
-  /** Called by the channel when messages were lost: re-dump now. */
+  /** Called by the channel when messages were lost: re-dump now (a dump
+   * under way is redone; that is logged with the dump, not per loss). */
   lost(reason: 'overrun' | 'helper restarted'): void {
+    this.dumpNeeded = true;
+    if (this.dumping) {
+      this.lostDuringDump = true;
+      return;
+    }
     count('linkEventsLost');
     this.logger.warn({ reason }, 'link events lost; re-dumping');
-    if (this.dumping) this.lostDuringDump = true;
-    this.dumpNeeded = true;
-    if (!this.dumping) void this.dump(false).catch((error: unknown) => this.logger.warn({ err: error }, 'link re-dump failed; the next round retries'));
+    void this.dump(false).catch((error: unknown) => this.logger.warn({ err: error }, 'link re-dump failed; the next round retries'));
   }
 
   /** Resolves when every notification queued before the call is in the model
@@ -151,25 +157,42 @@ export class LinkModel {
       this.building = fresh;
       this.lostDuringDump = false;
       this.dumpNeeded = false;
+      // A kernel dump can stall on an overrun socket; a restart unsticks it.
+      const watchdog = setTimeout(() => this.channel.restart('link dump unanswered'), DUMP_TIMEOUT_MS);
+      let replies: NlMsg[];
       try {
-        await this.channel.request([dumpRequest()], (msg) => {
+        [replies] = (await this.channel.request([dumpRequest()], (msg) => {
           if (msg.flags & NLM_F_DUMP_INTR) interrupted = true;
           const link = parseLinkMessage(msg);
           if (link) fresh.apply(link);
-        });
+        })) as [NlMsg[]];
       } catch (error) {
         this.dumpNeeded = true;
         throw error;
       } finally {
+        clearTimeout(watchdog);
         this.building = undefined;
+      }
+      // Ended by an error (EBUSY, ENOBUFS, or one answered as lost), not NLMSG_DONE: no dump at all.
+      if (replies.at(-1)?.type !== NLMSG_DONE) {
+        this.dumpNeeded = true;
+        this.logger.debug({ attempt, error: replies.at(-1) ? parseError(replies.at(-1)!).errno : undefined }, 'link dump failed');
+        if (attempt >= MAX_DUMP_ATTEMPTS) throw new Error('link dump failed');
+        await new Promise((resolve) => setTimeout(resolve, RETRY_DUMP_MS / 10));
+        continue;
       }
       const incomplete = interrupted || this.lostDuringDump;
       if (incomplete && attempt < MAX_DUMP_ATTEMPTS) {
         this.logger.debug({ interrupted, lost: this.lostDuringDump, attempt }, 'link dump incomplete; dumping again');
         continue;
       }
-      if (incomplete) this.dumpNeeded = true; // accepted for now, redone at the next sync
       this.replaceWith(fresh, check && !incomplete);
+      if (incomplete) {
+        // Accepted for now; a storm of events is still on. No round may come
+        // to ask (a lost deletion sends no event), so the model asks itself.
+        this.dumpNeeded = true;
+        setTimeout(() => void this.dump(false).catch(() => undefined), RETRY_DUMP_MS).unref();
+      }
       return;
     }
   }

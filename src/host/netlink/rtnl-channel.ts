@@ -11,9 +11,11 @@
 // (one chunk per read) and a second dump while one runs fails with EBUSY,
 // so a dump is sent alone: after every earlier request finished, and before
 // any later one is sent. And an overrun socket drops unicast replies (acks)
-// as well as notifications: after an overrun a barrier is sent, and a
-// request whose terminating message was overtaken by a later request's reply
-// is answered with a synthesized NLMSG_ERROR of ENOBUFS (outcome unknown).
+// as well as notifications: after an overrun a barrier (NLMSG_NOOP) is sent,
+// and a request whose terminating message was overtaken by a later
+// request's reply is answered with a synthesized NLMSG_ERROR of ENOBUFS
+// (outcome unknown). The same barrier restarts a dump stalled by the
+// overrun (the kernel continues a dump only in a successful recv).
 import { constants as osConstants } from 'node:os';
 import type { Logger } from 'pino';
 import { VifdError } from '../../errors/vifd-error.js';
@@ -39,6 +41,7 @@ const ENOBUFS = osConstants.errno.ENOBUFS;
 const MAX_FAILED_STARTS = 5;
 /** A helper that ran this long was healthy: the restart backoff starts over. */
 const HEALTHY_MS = 30_000;
+const PROBE_RETRY_MS = 200;
 
 interface Pending {
   seq: number;
@@ -78,6 +81,8 @@ export class HelperRtnlChannel implements RtnlChannel {
   private inFlight: Pending[] = [];
   private waiting: Pending[] = [];
   private tapWaiters: Array<{ resolve: (errno: number) => void; reject: (error: Error) => void }> = [];
+  /** The barrier sent after an overrun, until answered; one at a time. */
+  private probe: { seq: number; again: boolean; timer: NodeJS.Timeout } | undefined;
   private failedStarts = 0;
   private restarts = 0;
   private runs = 0;
@@ -97,6 +102,13 @@ export class HelperRtnlChannel implements RtnlChannel {
   stop(): void {
     this.stopped = true;
     this.helper?.stop();
+  }
+
+  /** Kills the helper (it is restarted like one that died): the way out of
+   * a socket that stopped answering. */
+  restart(why: string): void {
+    this.o.logger.warn({ why, pid: this.helper?.pid }, 'restarting the netlink stream helper');
+    this.helper?.kill();
   }
 
   /** As RtnlChannel.request; `observe` sees each reply as it arrives, in
@@ -196,7 +208,10 @@ export class HelperRtnlChannel implements RtnlChannel {
       case OUT_ENOBUFS:
         this.hooks?.onLost('overrun');
         // Acks may be gone too: a barrier's answer shows which (see onReply).
-        if (this.inFlight.length > 0 && !this.inFlight.some((p) => p.dump)) this.sendBarrier();
+        // And a dump the kernel could not go on with in the recv that failed
+        // waits for the next read: the barrier's answer is one.
+        if (this.probe) this.probe.again = true;
+        else if (this.inFlight.length > 0) this.sendProbe();
         return;
       case OUT_SEND_FAILED: {
         const seq = readU32(frame.payload, 4);
@@ -214,11 +229,14 @@ export class HelperRtnlChannel implements RtnlChannel {
   private onReply(msg: NlMsg): void {
     const at = this.inFlight.findIndex((p) => p.seq === msg.seq);
     if (at < 0) return; // a request already answered as lost
-    // Replies come in request order: what is still open before this one lost its end.
-    for (const lost of this.inFlight.splice(0, at)) this.finish(lost, syntheticError(lost.seq, ENOBUFS));
-    const pending = this.inFlight[0]!;
+    // Replies come in request order: what is still open before this one lost
+    // its end, but for a dump, which is answered lazily and still going.
+    const earlier = this.inFlight.slice(0, at);
+    this.inFlight = [...earlier.filter((p) => p.dump), ...this.inFlight.slice(at)];
+    for (const lost of earlier) if (!lost.dump) this.finish(lost, syntheticError(lost.seq, ENOBUFS));
+    const pending = this.inFlight.find((p) => p.seq === msg.seq)!;
     if (msg.type === NLMSG_ERROR || msg.type === NLMSG_DONE) {
-      this.inFlight.shift();
+      this.inFlight.splice(this.inFlight.indexOf(pending), 1);
       this.finish(pending, msg);
     } else {
       pending.replies.push(msg);
@@ -232,15 +250,35 @@ export class HelperRtnlChannel implements RtnlChannel {
     pending.resolve(pending.replies);
   }
 
-  private sendBarrier(): void {
+  /** A barrier after an overrun. Its answer settles what was lost before it;
+   * if more was lost meanwhile (its own ack perhaps), another follows. */
+  private sendProbe(): void {
     const seq = this.nextSeq();
     const bytes = encodeHeaderOnly(NLMSG_NOOP, NLM_F_REQUEST | NLM_F_ACK, seq);
-    this.inFlight.push({ seq, bytes, dump: false, replies: [], observe: undefined, resolve: () => undefined, reject: () => undefined });
+    const answered = () => {
+      if (this.probe?.seq !== seq) return;
+      clearTimeout(this.probe.timer);
+      const again = this.probe.again;
+      this.probe = undefined;
+      if (again && this.inFlight.length > 0) this.sendProbe();
+    };
+    // An ack dropped too leaves no answer at all: try again after a while.
+    const timer = setTimeout(() => {
+      if (this.probe?.seq === seq && this.probe.again) {
+        this.probe = undefined;
+        this.sendProbe();
+      }
+    }, PROBE_RETRY_MS);
+    timer.unref();
+    this.probe = { seq, again: false, timer };
+    this.inFlight.push({ seq, bytes, dump: false, replies: [], observe: undefined, resolve: answered, reject: answered });
     countNetlinkRequests(1);
     this.helper!.write(encodeFrame(IN_SEND, bytes));
   }
 
   private failAll(error: Error): void {
+    if (this.probe) clearTimeout(this.probe.timer);
+    this.probe = undefined;
     for (const p of [...this.inFlight, ...this.waiting]) p.reject(error);
     for (const t of this.tapWaiters) t.reject(error);
     this.inFlight = [];

@@ -42,6 +42,10 @@ export class StreamHelper {
     this.child.stdin!.write(bytes);
   }
 
+  kill(): void {
+    this.child.kill('SIGKILL');
+  }
+
   /** Closes stdin (the helper exits 0); SIGKILL if it is still there after 2 s. */
   stop(): void {
     this.child.stdin!.end();
