@@ -76,6 +76,12 @@ function childrenOf(pid: number, needle: string): number[] {
   return out;
 }
 
+/** Rethrows with the daemon's log (debug lines but dumps left out), for a failure to be read. */
+function withLogs(error: unknown): never {
+  const lines = vifd?.logs.filter((l) => !l.includes('"level":20') || l.includes('dump')) ?? [];
+  throw new Error(`${String(error)}\n${lines.slice(-40).join('\n')}`);
+}
+
 async function metric(name: string): Promise<number> {
   const body = execFileSync('curl', ['-s', '--max-time', '3', '--unix-socket', join(dirs.state, 'vifd.sock'), 'http://vifd/metrics'], { encoding: 'utf8' });
   const match = new RegExp(`^${name} (\\d+)$`, 'mu').exec(body);
@@ -171,14 +177,14 @@ describe('the link model', () => {
   it('an overrun socket (ENOBUFS) re-dumps, counts it, and still repairs', async () => {
     for (let n = 1; n <= 3; n++) writeBinding(dirs, `b${n}.json`, bridgeBinding(n, 'brq-lm'));
     vifd = new VifdProcess(['run', '--desired-dir', dirs.desired, '--state-dir', dirs.state, '--netns', netns, '--resync-seconds', '3600'], { VIFD_TEST_NETLINK_RCVBUF: '16384' });
-    await waitFor(() => [1, 2, 3].every((n) => readStatuses(dirs).get(portUuid(n))?.phase === 'Ready'), 20_000, 'all Ready').catch((e) => { console.log(vifd!.logs.filter(l => !l.includes('"level":20')).join('\n')); throw e; });
+    await waitFor(() => [1, 2, 3].every((n) => readStatuses(dirs).get(portUuid(n))?.phase === 'Ready'), 20_000, 'all Ready').catch(withLogs);
     await waitFor(async () => (await metric('vifd_link_events_lost_total')) >= 0, 10_000, 'API up');
     const lostBefore = await metric('vifd_link_events_lost_total');
     // One syscall changes 200 devices: a burst no reader keeps up with in 32 KiB.
     batch(Array.from({ length: 200 }, (_, i) => `tuntap add dev lm-noise${i} mode tap`).concat(Array.from({ length: 200 }, (_, i) => `link set lm-noise${i} group 77`)));
     const ifindex = ipLinks().get(tapOf(3))!.ifindex;
     batch(['link set group 77 up', 'link set group 77 down', `link del ${tapOf(3)}`, 'link set group 77 up', 'link set group 77 down']);
-    await waitFor(() => ipLinks().get(tapOf(3))?.ifindex !== undefined && ipLinks().get(tapOf(3))!.ifindex !== ifindex, 10_000, 'tap recreated').catch((e) => { console.log(vifd!.logs.filter(l => !l.includes('"level":20') || l.includes('dump')).join('\n')); throw e; });
+    await waitFor(() => ipLinks().get(tapOf(3))?.ifindex !== undefined && ipLinks().get(tapOf(3))!.ifindex !== ifindex, 10_000, 'tap recreated').catch(withLogs);
     await waitFor(() => readStatuses(dirs).get(portUuid(3))?.phase === 'Ready', 10_000, 'Ready again');
     expect(vifd.logs.some((l) => l.includes('link events lost; re-dumping') && l.includes('overrun'))).toBe(true);
     expect(await metric('vifd_link_events_lost_total')).toBeGreaterThan(lostBefore);
