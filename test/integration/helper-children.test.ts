@@ -1,5 +1,5 @@
 // Issue 17 §5: no helper process outlives vifd. After a SIGKILL of the
-// daemon, none of its children (the long-lived `ip monitor`, and any command
+// daemon, none of its children (the long-lived netlink stream helper, and any command
 // run through src/host/run.ts: ip -batch, vdptool, the netlink helper) is
 // left alive.
 import { execFileSync, spawn } from 'node:child_process';
@@ -78,15 +78,15 @@ afterAll(async () => {
 });
 
 describe('helper processes die with vifd', () => {
-  it('SIGKILL of vifd leaves no child behind (ip monitor included)', async () => {
+  it('SIGKILL of vifd leaves no child behind (the netlink stream helper included)', async () => {
     writeBinding(dirs, 'a.json', bridgeBinding(1, 'br-ch'));
     vifd = VifdProcess.run(dirs, netns);
     const pid = vifd.child.pid!;
     await waitFor(() => readStatuses(dirs).get(bridgeBinding(1, 'br-ch')['port'] as string)?.phase === 'Ready', 20_000, 'Ready');
     let children: number[] = [];
-    await waitFor(() => (children = descendantsOf(pid)).some((c) => cmdline(c).includes('monitor')), 5000, 'ip monitor child');
+    await waitFor(() => (children = descendantsOf(pid)).some((c) => cmdline(c).includes('--stream')), 5000, 'netlink stream helper child');
     strays.push(...children);
-    const monitor = children.find((c) => cmdline(c).includes('monitor'))!;
+    const monitor = children.find((c) => cmdline(c).includes('--stream'))!;
     expect(cmdline(monitor)).toContain(netns);
     await vifd.stop('SIGKILL');
     await waitFor(() => children.every((c) => !alive(c)), 5000, 'children gone');

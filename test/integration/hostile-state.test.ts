@@ -34,9 +34,9 @@ function tempFiles(state: string): string[] {
   return [state, join(state, 'status')].flatMap((d) => readdirSync(d).filter((n) => n.endsWith('.tmp')));
 }
 
-/** `ip monitor` children watching this namespace. */
+/** Link event subscribers (the netlink stream helper) watching this namespace. */
 function monitors(): number[] {
-  const out = spawnSync('pgrep', ['-f', `ip -n ${netns} monitor link`], { encoding: 'utf8' }).stdout.trim();
+  const out = spawnSync('pgrep', ['-f', `vifd-netlink --stream --netns ${netns}`], { encoding: 'utf8' }).stdout.trim();
   return out === '' ? [] : out.split('\n').map(Number);
 }
 
@@ -173,7 +173,7 @@ describe('parts of the host that stop answering', () => {
     await vifd.stop();
   }, 90_000);
 
-  it('events lost while ip monitor was down are caught up at once (not at the next resync)', async () => {
+  it('events lost while the link event helper was down are caught up at once (not at the next resync)', async () => {
     const d = { root: dirs.root, desired: join(dirs.root, 'desired-mon'), state: join(dirs.root, 'state-mon') };
     mkdirSync(d.desired);
     writeBinding(d, 'b40.json', bridgeBinding(40, 'brq-mon'));
@@ -192,7 +192,7 @@ describe('parts of the host that stop answering', () => {
       }, 10_000, `repair ${i} after a monitor gap (resync is 600 s away)`);
       await waitFor(() => monitors().length === 1, 10_000, 'monitor back');
     }
-    expect(vifd.logs.some((l) => l.includes('ip monitor exited; restarting'))).toBe(true);
+    expect(vifd.logs.some((l) => l.includes('netlink stream helper exited; restarting'))).toBe(true);
     await vifd.stop();
     rmSync(d.state, { recursive: true, force: true });
   }, 60_000);
