@@ -1,5 +1,7 @@
-// Kernel link events for the managed namespace (`ip monitor link`), turned
-// into link names. Restarted with backoff if the monitor process dies.
+// The fallback source of kernel link events, used only when the netlink
+// stream helper cannot run (link-observer.ts): `ip monitor link` in the
+// managed namespace, turned into link names. Restarted with backoff if the
+// monitor process dies.
 import type { ResultPromise } from 'execa';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
