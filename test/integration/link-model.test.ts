@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostCounts } from '../../src/host/host-counters.js';
 import { Ip } from '../../src/host/ip.js';
 import { LinkObserver } from '../../src/host/link-observer.js';
+import { encodeHeaderOnly, encodeLinkMessage, NLM_F_REQUEST, NLMSG_ERROR, NLMSG_NOOP, parseError, RTM_GETLINK, RTM_NEWLINK } from '../../src/host/netlink/wire.js';
 import type { ObservedLink } from '../../src/observed/links.js';
 import { parseIpLinkJson } from '../../src/observed/parse-ip-link.js';
 import { deleteNetns, ipIn } from '../helpers/netns.js';
@@ -151,6 +152,45 @@ describe('the link model', () => {
     observer.stop();
     observer = undefined;
     batch([...names, ...renamed, 'lm-br0', 'lm-br1', 'lm-up', 'lm-mvt'].map((n) => `link del ${n}`));
+  });
+
+  it('the channel answers pipelined requests in order and creates taps as ip tuntap does', async () => {
+    const channel = new LinkObserver(netns, new Ip(netns), pino({ level: 'silent' }));
+    channel.start();
+    try {
+      const [lo, missing, noop] = await channel.rtnl.request([
+        encodeLinkMessage(RTM_GETLINK, NLM_F_REQUEST, 0, { index: 1 }, []),
+        encodeLinkMessage(RTM_GETLINK, NLM_F_REQUEST, 0, { index: 999_999 }, []),
+        encodeHeaderOnly(NLMSG_NOOP, NLM_F_REQUEST, 0),
+      ]);
+      expect(lo!.map((m) => m.type)).toEqual([RTM_NEWLINK, NLMSG_ERROR]);
+      expect(parseError(lo!.at(-1)!).errno).toBe(0);
+      expect(missing!.map((m) => parseError(m).errno)).toEqual([19]); // ENODEV
+      expect(noop!.map((m) => [m.type, parseError(m).errno])).toEqual([[NLMSG_ERROR, 0]]);
+      expect(new Set([lo![0]!.seq, missing![0]!.seq, noop![0]!.seq]).size).toBe(3);
+      expect(await channel.rtnl.createTap('lm-ctap', { multiQueue: true, user: 4242, group: 4343 })).toBe(0);
+      expect(await channel.rtnl.createTap('lm-ctap', {})).toBeGreaterThan(0); // IFF_TUN_EXCL: the name exists
+      // The same tap as ip makes it, tun flags and all.
+      ipIn(netns, 'tuntap', 'add', 'dev', 'lm-iptap', 'mode', 'tap', 'multi_queue', 'user', '4242', 'group', '4343');
+      const info = (dev: string) => (JSON.parse(ipIn(netns, '-j', '-d', 'link', 'show', 'dev', dev)) as Array<{ linkinfo: { info_data: Record<string, unknown> } }>)[0]!.linkinfo.info_data;
+      expect(info('lm-ctap')).toEqual(info('lm-iptap'));
+      expect(info('lm-ctap')).toMatchObject({ type: 'tap', multi_queue: true, persist: true, user: 4242, group: 4343 });
+    } finally {
+      channel.stop();
+      batch(['link del lm-ctap', 'link del lm-iptap']);
+    }
+  });
+
+  it('without the helper, links come from ip (logged once) and repairs still work', async () => {
+    writeBinding(dirs, 'b1.json', bridgeBinding(1, 'brq-lm'));
+    vifd = new VifdProcess(['run', '--desired-dir', dirs.desired, '--state-dir', dirs.state, '--netns', netns, '--resync-seconds', '3600'], { VIFD_NETLINK_HELPER: '/nonexistent/vifd-netlink' });
+    await waitFor(() => readStatuses(dirs).get(portUuid(1))?.phase === 'Ready', 20_000, 'Ready').catch(withLogs);
+    const ifindex = ipLinks().get(tapOf(1))!.ifindex;
+    ipIn(netns, 'link', 'del', tapOf(1));
+    await waitFor(() => (ipLinks().get(tapOf(1))?.ifindex ?? ifindex) !== ifindex, 10_000, 'tap recreated (ip monitor fallback)').catch(withLogs);
+    expect(vifd.logs.filter((l) => l.includes('netlink stream helper unusable'))).toHaveLength(1);
+    await vifd.stop();
+    vifd = undefined;
   });
 
   it('a killed stream helper is restarted and a tap deleted meanwhile is repaired', async () => {
