@@ -18,7 +18,7 @@ export interface LinkWatch {
 }
 
 export class LinkObserver {
-  readonly channel: HelperRtnlChannel;
+  private readonly channel: HelperRtnlChannel;
   private readonly model: LinkModel;
   private fallback: LinkMonitor | undefined;
   private gaveUp = false;

@@ -27,6 +27,7 @@
 // snapshot (O(N) Map copy, no parsing); ObservedLinks are never mutated, so
 // a round's `before` stays as it was while the model moves on.
 import type { Logger } from 'pino';
+import { VifdError } from '../../errors/vifd-error.js';
 import type { LinkSnapshot, ObservedLink } from '../../observed/links.js';
 import { count } from '../host-counters.js';
 import { parseLinkMessage, type LinkMessage } from './link-message.js';
@@ -158,7 +159,7 @@ export class LinkModel {
       this.lostDuringDump = false;
       this.dumpNeeded = false;
       // A kernel dump can stall on an overrun socket; a restart unsticks it.
-      const watchdog = setTimeout(() => this.channel.restart('link dump unanswered'), DUMP_TIMEOUT_MS);
+      const watchdog = setTimeout(() => this.channel.restart('link dump unanswered'), DUMP_TIMEOUT_MS).unref();
       let replies: NlMsg[];
       try {
         [replies] = (await this.channel.request([dumpRequest()], (msg) => {
@@ -177,7 +178,7 @@ export class LinkModel {
       if (replies.at(-1)?.type !== NLMSG_DONE) {
         this.dumpNeeded = true;
         this.logger.debug({ attempt, error: replies.at(-1) ? parseError(replies.at(-1)!).errno : undefined }, 'link dump failed');
-        if (attempt >= MAX_DUMP_ATTEMPTS) throw new Error('link dump failed');
+        if (attempt >= MAX_DUMP_ATTEMPTS) throw new VifdError('LINK_DUMP_FAILED', `the kernel refused ${attempt} link dumps in a row`);
         await new Promise((resolve) => setTimeout(resolve, RETRY_DUMP_MS / 10));
         continue;
       }

@@ -37,6 +37,7 @@ export type RtnlChannelErrorCode = 'RTNL_CHANNEL_DOWN' | 'RTNL_HELPER_EXITED';
 export class RtnlChannelError extends VifdError<RtnlChannelErrorCode> {}
 
 const ENOBUFS = osConstants.errno.ENOBUFS;
+const RTM_BASE = 16;
 /** Helper runs that end before READY, in a row, before the channel gives up. */
 const MAX_FAILED_STARTS = 5;
 /** A helper that ran this long was healthy: the restart backoff starts over. */
@@ -90,10 +91,6 @@ export class HelperRtnlChannel implements RtnlChannel {
 
   constructor(private readonly o: HelperChannelOptions) {}
 
-  get pid(): number | undefined {
-    return this.helper?.pid;
-  }
-
   start(hooks: ChannelHooks): void {
     this.hooks = hooks;
     this.spawn();
@@ -119,7 +116,7 @@ export class HelperRtnlChannel implements RtnlChannel {
       const seq = this.nextSeq();
       const bytes = restamp(message, seq, NLM_F_ACK);
       return new Promise<NlMsg[]>((resolve, reject) => {
-        this.waiting.push({ seq, bytes, dump: (peekHeader(bytes).flags & NLM_F_DUMP) !== 0, replies: [], observe, resolve, reject });
+        this.waiting.push({ seq, bytes, dump: isDump(bytes), replies: [], observe, resolve, reject });
       });
     });
     this.pump();
@@ -289,4 +286,11 @@ export class HelperRtnlChannel implements RtnlChannel {
   private downError(): RtnlChannelError {
     return new RtnlChannelError('RTNL_CHANNEL_DOWN', 'the netlink stream helper is not running', { fields: { netns: this.o.netns } });
   }
+}
+
+/** As rtnetlink_rcv_msg decides: a GET (type & 3 == 2) with NLM_F_DUMP bits.
+ * (0x100/0x200 mean NLM_F_REPLACE/NLM_F_EXCL on a NEW request, no dump.) */
+function isDump(bytes: Uint8Array): boolean {
+  const { type, flags } = peekHeader(bytes);
+  return type >= RTM_BASE && (type & 3) === 2 && (flags & NLM_F_DUMP) !== 0;
 }
