@@ -9,7 +9,7 @@ import { LinuxHost } from './host/host.js';
 import { LinkMonitor } from './host/link-monitor.js';
 import { OvsHost } from './host/ovs-host.js';
 import { wedgeableForTests } from './host/test-wedge.js';
-import { DEFAULT_OWNERSHIP } from './reconcile/ownership.js';
+import { DEFAULT_OWNERSHIP } from './model/ownership.js';
 import { Reconciler } from './reconcile/reconciler.js';
 import { DirectorySource } from './sources/directory-source.js';
 import type { AttachedEtcd, EtcdOptions } from './sources/etcd/attach.js';
@@ -18,8 +18,8 @@ import { lockStateDir } from './state/lock.js';
 import { StatusStore } from './state/status-store.js';
 import { STATE_DIR_MODE } from './state/atomic-write.js';
 import { Lifecycle } from './app/lifecycle.js';
-import { Associator } from './actuators/associator.js';
-import { PortProfileDriver } from './actuators/association-driver.js';
+import { Associator } from './reconcile/associator.js';
+import { PortProfileDriver } from './host/portprofile/driver.js';
 import { AssociationStore } from './state/association-store.js';
 
 export interface DaemonOptions {

@@ -3,9 +3,9 @@
 import { DesiredStore } from '../desired/store.js';
 import { LinuxHost } from '../host/host.js';
 import { assertNetnsExists } from '../daemon.js';
-import { describeAction, describeOvsChanges } from '../reconcile/actions.js';
-import { DEFAULT_OWNERSHIP } from '../reconcile/ownership.js';
-import { allKeys, planRound } from '../reconcile/plan.js';
+import { describeAction, describeOvsChanges } from '../model/actions.js';
+import { DEFAULT_OWNERSHIP } from '../model/ownership.js';
+import { allKeys, planRound } from '../plan/plan.js';
 import { IntentJournal } from '../state/intent-journal.js';
 import { AssociationStore } from '../state/association-store.js';
 import { listDocumentPaths, loadFiles } from '../sources/load-files.js';

@@ -1,10 +1,10 @@
 // The host as the reconciler sees it: a snapshot to read, actions to apply.
 // LinuxHost runs real commands in the managed namespace; tests may supply a
 // fake with the same shape.
-import { applyLinkActions, type ActuationResult } from '../actuators/link-actuator.js';
+import { applyLinkActions, type ActuationResult } from './links/link-actuator.js';
 import type { LinkSnapshot } from '../observed/links.js';
-import type { LinkAction } from '../reconcile/actions.js';
-import type { OwnershipConfig } from '../reconcile/ownership.js';
+import type { LinkAction } from '../model/actions.js';
+import type { OwnershipConfig } from '../model/ownership.js';
 import { Ip } from './ip.js';
 import type { OvsHost } from './ovs-host.js';
 import type { ApplyOvsResult, OvsChanges, OvsSnapshot } from './ovsdb/index.js';

@@ -4,7 +4,7 @@
 // atomically; a corrupt file counts as empty (and is reported).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AssociationRequest } from '../reconcile/association.js';
+import type { AssociationRequest } from '../model/association.js';
 import { writeFileAtomic } from './atomic-write.js';
 
 export interface AssociationRecord {

@@ -6,7 +6,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { defaultDeviceName } from '../../src/desired/names.js';
 import { DesiredStore } from '../../src/desired/store.js';
-import { DEFAULT_OWNERSHIP, portAlias } from '../../src/reconcile/ownership.js';
+import { DEFAULT_OWNERSHIP, portAlias } from '../../src/model/ownership.js';
 import { Reconciler } from '../../src/reconcile/reconciler.js';
 import { ModelHost } from '../support/model-host.js';
 import { MemoryJournal, MemoryStatusStore } from '../support/fake-state.js';

@@ -3,9 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import type { PortBinding } from '../../src/desired/schema.js';
 import { DesiredStore } from '../../src/desired/store.js';
-import { DEFAULT_OWNERSHIP } from '../../src/reconcile/ownership.js';
-import { ovsBridgeKey, planOvs } from '../../src/reconcile/plan-ovs.js';
-import { planRound } from '../../src/reconcile/plan.js';
+import { DEFAULT_OWNERSHIP } from '../../src/model/ownership.js';
+import { ovsBridgeKey, planOvs } from '../../src/plan/plan-ovs.js';
+import { planRound } from '../../src/plan/plan.js';
 import { ModelHost } from '../support/model-host.js';
 
 const P1 = '11111111-1111-4111-8111-111111111111';

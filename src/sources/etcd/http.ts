@@ -4,7 +4,7 @@
 // (the caller gives the https agent: CA and client certificate).
 import { request, Agent, type ClientRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { JsonSplitter } from '../../host/ovsdb/json-splitter.js';
+import { JsonSplitter } from '../../lib/json-splitter.js';
 import { EtcdRequestError } from './errors.js';
 
 const plainAgent = new Agent({ keepAlive: true, maxSockets: 64 });

@@ -18,9 +18,9 @@ import type { LinkSnapshot } from '../observed/links.js';
 import {
   associatingMessage, associationRequest, associationSignature, kindLabel,
   type AssociationControl, type AssociationRequest, type AssociationView,
-} from '../reconcile/association.js';
+} from '../model/association.js';
 import type { AssociationRecord, AssociationStore } from '../state/association-store.js';
-import { describeAssociationError, type AssociationDriver } from './association-driver.js';
+import { describeAssociationError, type AssociationDriver } from '../host/portprofile/driver.js';
 
 export interface AssociatorOptions {
   driver: AssociationDriver;

@@ -6,7 +6,7 @@
 import type { DesiredView } from '../desired/store.js';
 import type { DesiredOvsPort } from '../desired/spec.js';
 import type { OvsChanges, OvsSnapshot } from '../host/ovsdb/index.js';
-import type { WorkKey } from './actions.js';
+import type { WorkKey } from '../model/actions.js';
 import type { KeyOutcome } from './plan-links.js';
 import { bridgeClaim } from './ovs-claims.js';
 import type { ReadyWhen } from '../desired/schema.js';

@@ -4,7 +4,7 @@ import type { Problem } from '../desired/parse.js';
 import type { DesiredView } from '../desired/store.js';
 import type { LinkSnapshot, ObservedLink } from '../observed/links.js';
 import { libvirtInterfaceXml } from './libvirt-xml.js';
-import type { AssociationView } from './association.js';
+import type { AssociationView } from '../model/association.js';
 import { attachmentOf } from './attachment.js';
 
 /** `Detached`: plugged, but vifd had to recreate a device a hypervisor held,

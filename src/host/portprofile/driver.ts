@@ -1,13 +1,13 @@
 // The host side of port-profile associations: 802.1Qbg through lldpad
 // (vdp.ts) and 802.1Qbh through the uplink's driver (qbh.ts). The Associator
 // decides when; this only runs them.
-import { runCommand } from '../host/run.js';
-import { associateQbh, disassociateQbh, queryQbh } from '../host/portprofile/qbh.js';
-import { PORT_PROFILE_RESPONSE_SUCCESS } from '../host/portprofile/qbh-message.js';
-import { associateVdp, disassociateVdp, queryVdp, type VsiProfile } from '../host/portprofile/vdp.js';
-import type { AssociationRequest } from '../reconcile/association.js';
-import type { QbgVif, QbhVif } from '../desired/schema.js';
-import { readHostUuid } from './host-uuid.js';
+import { runCommand } from '../run.js';
+import { associateQbh, disassociateQbh, queryQbh } from './qbh.js';
+import { PORT_PROFILE_RESPONSE_SUCCESS } from './qbh-message.js';
+import { associateVdp, disassociateVdp, queryVdp, type VsiProfile } from './vdp.js';
+import type { AssociationRequest } from '../../model/association.js';
+import type { QbgVif, QbhVif } from '../../desired/schema.js';
+import { readHostUuid } from '../host-uuid.js';
 
 /** held: the switch (as far as the host's agent knows) still has it; false:
  * it is gone (reason says why); 'unknown': the check itself failed. */

@@ -3,8 +3,8 @@
 import type { DesiredView } from '../desired/store.js';
 import type { OvsSnapshot } from '../host/ovsdb/index.js';
 import type { LinkSnapshot } from '../observed/links.js';
-import { linkKey, type WorkKey } from './actions.js';
-import { ownerOf, type OwnershipConfig } from './ownership.js';
+import { linkKey, type WorkKey } from '../model/actions.js';
+import { ownerOf, type OwnershipConfig } from '../model/ownership.js';
 import { ovsBridgeKey, OVS_PORT_KEY } from './plan-ovs.js';
 
 /** Keys that want a name: the port claiming it, the users of a bridge by that name. */

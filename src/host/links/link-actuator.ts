@@ -15,9 +15,9 @@
 // that create something and set something up (every creating round), about
 // the cost of one spawn (~3 ms, bench/spawn-guard-bench.ts); other rounds
 // still run one batch.
-import type { LinkActionError } from '../errors/host-errors.js';
-import type { LinkAction, WorkKey } from '../reconcile/actions.js';
-import type { OwnershipConfig } from '../reconcile/ownership.js';
+import type { LinkActionError } from '../../errors/host-errors.js';
+import type { LinkAction, WorkKey } from '../../model/actions.js';
+import type { OwnershipConfig } from '../../model/ownership.js';
 import { renderIpBatch } from './ip-batch.js';
 
 export interface LinkBatchRunner {

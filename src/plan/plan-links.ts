@@ -3,9 +3,9 @@
 import type { DesiredView } from '../desired/store.js';
 import { ipMacvtapMode, type BindingSpec, type DesiredPortLink } from '../desired/spec.js';
 import { slavesOf, type LinkSnapshot, type ObservedLink } from '../observed/links.js';
-import { linkKey, linkNameOfKey, type LinkAction, type LinkSettings, type WorkKey } from './actions.js';
-import { ownerOf, portAlias, SHARED_BRIDGE_ALIAS, type OwnershipConfig } from './ownership.js';
-import { associatingMessage, kindLabel, type AssociationView } from './association.js';
+import { linkKey, linkNameOfKey, type LinkAction, type LinkSettings, type WorkKey } from '../model/actions.js';
+import { ownerOf, portAlias, SHARED_BRIDGE_ALIAS, type OwnershipConfig } from '../model/ownership.js';
+import { associatingMessage, kindLabel, type AssociationView } from '../model/association.js';
 
 export interface LinkPlanInput {
   keys: Iterable<WorkKey>;
