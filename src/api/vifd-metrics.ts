@@ -8,7 +8,7 @@
 // repair that needs several rounds counts from the moment its status left
 // Ready. Link events unrelated to the binding may start the clock early.
 import type { RoundInfo } from '../reconcile/reconciler.js';
-import type { BindingStatus, Phase } from '../plan/status.js';
+import type { BindingStatus, Phase } from '../model/status.js';
 import { processMetrics } from './process-metrics.js';
 import { Counter, Gauge, Histogram, Registry } from './prometheus.js';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createEtcdClient } from '../sources/etcd/connect.js';
 import { fleetTable, readFleet } from '../sources/etcd/fleet.js';
 import { statusPrefix } from '../sources/etcd/keys.js';
-import type { BindingStatus } from '../plan/status.js';
+import type { BindingStatus } from '../model/status.js';
 import { etcdConnectionOptions, type EtcdConnectionValues } from './etcd-args.js';
 import { statusTable } from './status-command.js';
 

@@ -2,7 +2,7 @@
 import { parseApiAddress, readTokenFile, type ApiAddress } from '../api/address.js';
 import { ApiClient } from '../api/client.js';
 import { ApiAddressError } from '../api/errors.js';
-import type { BindingStatus } from '../plan/status.js';
+import type { BindingStatus } from '../model/status.js';
 import { UsageError } from './options.js';
 
 /** The daemon answered with an error status. */

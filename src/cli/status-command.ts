@@ -1,6 +1,6 @@
 // vifd status: the per-binding status a running (or stopped) vifd recorded.
 import { StatusStore } from '../state/status-store.js';
-import type { BindingStatus } from '../plan/status.js';
+import type { BindingStatus } from '../model/status.js';
 import { parseCommand } from './options.js';
 import { STATUS } from './option-tables.js';
 import { readFile } from 'node:fs/promises';

@@ -4,7 +4,7 @@
 // revision seen when the stream breaks (a daemon restart: full snapshot).
 import { ApiClient } from '../api/client.js';
 import type { WatchEvent } from '../api/watch-hub.js';
-import type { BindingStatus } from '../plan/status.js';
+import type { BindingStatus } from '../model/status.js';
 import { statusTable } from './status-command.js';
 
 const SETTLED = new Set(['Ready', 'Invalid', 'Conflict']);

@@ -2,15 +2,7 @@
 // actuators. Every action names the work-queue key it is done for, so a
 // failure is reported on the right binding.
 import type { OvsChanges } from '../host/ovsdb/index.js';
-
-/** A key of the work queue: a port UUID, or `link:<name>` for a link vifd
- * owns that belongs to no port (a shared bridge, a half-made device). */
-export type WorkKey = string;
-
-const LINK_KEY_PREFIX = 'link:';
-export const linkKey = (name: string): WorkKey => LINK_KEY_PREFIX + name;
-export const linkNameOfKey = (key: WorkKey): string | undefined =>
-  key.startsWith(LINK_KEY_PREFIX) ? key.slice(LINK_KEY_PREFIX.length) : undefined;
+import type { WorkKey } from './work-key.js';
 
 export interface LinkSettings {
   group?: number;

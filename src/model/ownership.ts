@@ -37,3 +37,9 @@ export function ownerOf(link: ObservedLink, config: OwnershipConfig, adoptable: 
   }
   return { owned: true, port: undefined, shared: link.alias === SHARED_BRIDGE_ALIAS };
 }
+
+/** OVS rows vifd creates carry these in external_ids: an Interface its
+ * port (`vifd-port=<uuid>`), a Bridge its owner (`vifd-owner=vifd`). */
+export const OVS_PORT_KEY = 'vifd-port';
+export const OVS_OWNER_KEY = 'vifd-owner';
+export const OVS_OWNER_VALUE = 'vifd';

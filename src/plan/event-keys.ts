@@ -3,9 +3,10 @@
 import type { DesiredView } from '../desired/store.js';
 import type { OvsSnapshot } from '../host/ovsdb/index.js';
 import type { LinkSnapshot } from '../observed/links.js';
-import { linkKey, type WorkKey } from '../model/actions.js';
+import { linkKey, type WorkKey } from '../model/work-key.js';
 import { ownerOf, type OwnershipConfig } from '../model/ownership.js';
-import { ovsBridgeKey, OVS_PORT_KEY } from './plan-ovs.js';
+import { ovsBridgeKey } from '../model/work-key.js';
+import { OVS_PORT_KEY } from '../model/ownership.js';
 
 /** Keys that want a name: the port claiming it, the users of a bridge by that name. */
 function desiredKeys(name: string, view: DesiredView, out: Set<WorkKey>): void {

@@ -2,7 +2,7 @@
 // report and whether to retry. Pure.
 import { describeErrors, allTerminal } from './errors-summary.js';
 import type { KeyOutcome } from './plan-links.js';
-import type { Phase } from './status.js';
+import type { Phase } from '../model/status.js';
 
 export interface PhaseDecision {
   /** 'Gone': not desired and nothing of it left on the host. */

@@ -3,7 +3,8 @@
 import type { DesiredView } from '../desired/store.js';
 import { ipMacvtapMode, type BindingSpec, type DesiredPortLink } from '../desired/spec.js';
 import { slavesOf, type LinkSnapshot, type ObservedLink } from '../observed/links.js';
-import { linkKey, linkNameOfKey, type LinkAction, type LinkSettings, type WorkKey } from '../model/actions.js';
+import { type LinkAction, type LinkSettings } from '../model/actions.js';
+import { linkKey, linkNameOfKey, type WorkKey } from '../model/work-key.js';
 import { ownerOf, portAlias, SHARED_BRIDGE_ALIAS, type OwnershipConfig } from '../model/ownership.js';
 import { associatingMessage, kindLabel, type AssociationView } from '../model/association.js';
 
@@ -51,7 +52,8 @@ class LinkPlanner {
   readonly actions: LinkAction[] = [];
   readonly outcomes = new Map<WorkKey, KeyOutcome>();
   readonly followUps = new Set<WorkKey>();
-  private readonly planned = new Set<string>();
+  /** Device names already given a deletion, creation or set-up this round (each at most once). */
+  private readonly planned = { del: new Set<string>(), create: new Set<string>(), set: new Set<string>() };
   private readonly adoptable: ReadonlySet<string>;
 
   constructor(private readonly input: LinkPlanInput) {
@@ -97,7 +99,7 @@ class LinkPlanner {
     if (!this.actions.some((a) => a.op === 'delete-link')) return;
     const { doomedGroup, group } = this.input.ownership;
     for (const link of this.input.links.links.values()) {
-      if (link.group !== doomedGroup || this.planned.has(`del:${link.name}`)) continue;
+      if (link.group !== doomedGroup || this.planned.del.has(link.name)) continue;
       const owner = this.owner(link);
       this.push({ op: 'undoom-link', key: (owner.owned ? owner.port : undefined) ?? linkKey(link.name), name: link.name, group });
     }
@@ -171,10 +173,10 @@ class LinkPlanner {
   private deleteOnce(key: WorkKey, link: ObservedLink, why: string): string | undefined {
     const foreign = this.foreignPorts(link);
     if (foreign.length > 0) return keptMessage(link.name, foreign);
-    if (this.planned.has(`del:${link.name}`)) return undefined;
-    this.planned.add(`del:${link.name}`);
+    if (this.planned.del.has(link.name)) return undefined;
+    this.planned.del.add(link.name);
     // Deleting one end of a veth removes the other: plan it once.
-    if (link.kind === 'veth' && link.link) this.planned.add(`del:${link.link}`);
+    if (link.kind === 'veth' && link.link) this.planned.del.add(link.link);
     this.push({ op: 'delete-link', key, name: link.name, why });
     return undefined;
   }
@@ -255,8 +257,8 @@ class LinkPlanner {
     const link = this.input.links.links.get(name);
     const { group } = this.input.ownership;
     if (!link) {
-      if (!this.planned.has(`create:${name}`)) {
-        this.planned.add(`create:${name}`);
+      if (!this.planned.create.has(name)) {
+        this.planned.create.add(name);
         this.push({ op: 'create-bridge', key: port, name, group, alias: SHARED_BRIDGE_ALIAS, perPort: false });
       }
       return undefined;
@@ -271,8 +273,8 @@ class LinkPlanner {
     if (reusable) {
       const kept = this.deleteOnce(port, link, `name needed for shared bridge ${name}`);
       if (kept) return { state: 'blocked', message: kept };
-      if (!this.planned.has(`create:${name}`)) {
-        this.planned.add(`create:${name}`);
+      if (!this.planned.create.has(name)) {
+        this.planned.create.add(name);
         this.push({ op: 'create-bridge', key: port, name, group, alias: SHARED_BRIDGE_ALIAS, perPort: false });
       }
       return undefined;
@@ -290,8 +292,8 @@ class LinkPlanner {
   }
 
   private setOnce(key: WorkKey, name: string, settings: LinkSettings, why: string): void {
-    if (Object.keys(settings).length === 0 || this.planned.has(`set:${name}`)) return;
-    this.planned.add(`set:${name}`);
+    if (Object.keys(settings).length === 0 || this.planned.set.has(name)) return;
+    this.planned.set.add(name);
     this.push({ op: 'set-link', key, name, settings, why });
   }
 

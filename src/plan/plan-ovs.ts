@@ -6,23 +6,16 @@
 import type { DesiredView } from '../desired/store.js';
 import type { DesiredOvsPort } from '../desired/spec.js';
 import type { OvsChanges, OvsSnapshot } from '../host/ovsdb/index.js';
-import type { WorkKey } from '../model/actions.js';
+import { ovsBridgeKey, ovsBridgeOfKey, type WorkKey } from '../model/work-key.js';
+import { OVS_OWNER_KEY, OVS_OWNER_VALUE, OVS_PORT_KEY } from '../model/ownership.js';
 import type { KeyOutcome } from './plan-links.js';
 import { bridgeClaim } from './ovs-claims.js';
 import type { ReadyWhen } from '../desired/schema.js';
 import { gatedOutcome } from './readiness-gate.js';
 import { newPortVlan, vlanRepair } from './ovs-vlan.js';
 
-export const OVS_PORT_KEY = 'vifd-port';
-export const OVS_OWNER_KEY = 'vifd-owner';
-export const OVS_OWNER_VALUE = 'vifd';
 /** external_ids keys vifd manages on an Interface (removed when no longer wanted). */
 const MANAGED_IFACE_KEYS = ['iface-id', 'iface-status', 'attached-mac', 'vm-uuid', 'vifd-profile-id', OVS_PORT_KEY];
-
-const OVS_BRIDGE_KEY_PREFIX = 'ovs-bridge:';
-export const ovsBridgeKey = (name: string): WorkKey => OVS_BRIDGE_KEY_PREFIX + name;
-export const ovsBridgeOfKey = (key: WorkKey): string | undefined =>
-  key.startsWith(OVS_BRIDGE_KEY_PREFIX) ? key.slice(OVS_BRIDGE_KEY_PREFIX.length) : undefined;
 
 export interface OvsPlanInput {
   keys: Iterable<WorkKey>;

@@ -2,10 +2,13 @@
 // `vifd plan` prints its result and `vifd run` executes it.
 import type { DesiredView } from '../desired/store.js';
 import type { HostSnapshot } from '../host/host.js';
-import { linkKey, linkNameOfKey, type LinkAction, type WorkKey } from '../model/actions.js';
+import { type LinkAction } from '../model/actions.js';
+import { linkKey, linkNameOfKey, type WorkKey } from '../model/work-key.js';
 import { ownerOf, type OwnershipConfig } from '../model/ownership.js';
 import { planLinks, type KeyOutcome } from './plan-links.js';
-import { isEmptyOvsChanges, ovsBridgeKey, OVS_OWNER_KEY, OVS_OWNER_VALUE, OVS_PORT_KEY, planOvs } from './plan-ovs.js';
+import { isEmptyOvsChanges, planOvs } from './plan-ovs.js';
+import { ovsBridgeKey } from '../model/work-key.js';
+import { OVS_OWNER_KEY, OVS_OWNER_VALUE, OVS_PORT_KEY } from '../model/ownership.js';
 import type { OvsChanges } from '../host/ovsdb/index.js';
 import type { AssociationView } from '../model/association.js';
 import type { ReadyWhen } from '../desired/schema.js';

@@ -1,57 +1,12 @@
-// Status of one binding (docs/design.md §5): plain data, built purely from what the
-// reconciler learned. Written to <state-dir>/status/<port>.json and served.
+// Builds the status of one binding (model/status.ts), purely from what the
+// reconciler learned.
 import type { Problem } from '../desired/parse.js';
+import type { BindingStatus, ObservedDevice, Phase } from '../model/status.js';
 import type { DesiredView } from '../desired/store.js';
 import type { LinkSnapshot, ObservedLink } from '../observed/links.js';
 import { libvirtInterfaceXml } from './libvirt-xml.js';
 import type { AssociationView } from '../model/association.js';
 import { attachmentOf } from './attachment.js';
-
-/** `Detached`: plugged, but vifd had to recreate a device a hypervisor held,
- * so the VM's NIC is cut off until it is re-plugged (see attachment.ts). */
-export type Phase = 'Pending' | 'Ready' | 'Detached' | 'Failed' | 'Invalid' | 'Conflict' | 'Removing';
-
-export interface ObservedDevice {
-  name: string;
-  kind: string;
-  ifindex: number;
-  mtu: number;
-  mac: string | undefined;
-  up: boolean;
-  master: string | undefined;
-  /** A macvtap's character device, which QEMU opens (/dev/tap<ifindex>). */
-  chardev?: string;
-}
-
-export interface BindingStatus {
-  port: string;
-  phase: Phase;
-  message: string;
-  attempts: number;
-  lastTransitionTime: string;
-  /** Where the binding came from: `file:<path>`, `api`, `etcd:<key>`. */
-  source: string | undefined;
-  type: string | undefined;
-  devices: ObservedDevice[];
-  libvirt: string | undefined;
-  problems?: Problem[];
-  /** Other sources that name the same port (they lost: first accepted wins). */
-  conflicts?: string[];
-  /** Port-profile bindings: the association with the switch. */
-  association?: AssociationView;
-  /** The desired generation this status describes (see DesiredBinding.generation). */
-  observedGeneration?: number;
-  /** The kind of document the binding came from (PortBinding, PortBindingList, NeutronPort). */
-  documentKind?: string;
-  /** A hypervisor holds the device: true, false, or null where vifd cannot tell (a macvtap). */
-  attached?: boolean | null;
-  /** When it was last seen attached (while attached: since when). */
-  lastAttachedAt?: string;
-  /** Since when vifd's part is done for this generation (devices, OVS port). */
-  pluggedAt?: string;
-  /** Since when it is Ready: plugged and its readiness gate holds. */
-  readyAt?: string;
-}
 
 export function observedDevice(link: ObservedLink): ObservedDevice {
   const device: ObservedDevice = { name: link.name, kind: link.kind, ifindex: link.ifindex, mtu: link.mtu, mac: link.mac, up: link.up, master: link.master };

@@ -8,7 +8,7 @@
 import { chmod, mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isPortId } from '../desired/port-id.js';
-import type { BindingStatus } from '../plan/status.js';
+import type { BindingStatus } from '../model/status.js';
 import { STATE_DIR_MODE, writeFileAtomic, writeFilesAtomic } from './atomic-write.js';
 
 const PORT_FILE = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.json$/u;

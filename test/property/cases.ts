@@ -10,7 +10,7 @@ import { defaultDeviceName } from '../../src/desired/names.js';
 import type { PortBinding } from '../../src/desired/schema.js';
 import { DesiredStore } from '../../src/desired/store.js';
 import { DEFAULT_OWNERSHIP } from '../../src/model/ownership.js';
-import { OVS_OWNER_KEY, OVS_PORT_KEY } from '../../src/plan/plan-ovs.js';
+import { OVS_OWNER_KEY, OVS_PORT_KEY } from '../../src/model/ownership.js';
 import { ModelHost } from '../support/model-host.js';
 import type { ModelKind } from '../support/model-kernel.js';
 import { keysNow, runRound, type Driver } from '../support/rounds.js';

@@ -21,7 +21,7 @@ import type { HostSnapshot } from '../../src/host/host.js';
 import { DesiredStore } from '../../src/desired/store.js';
 import { describeAction } from '../../src/model/actions.js';
 import { ownerOf } from '../../src/model/ownership.js';
-import { OVS_OWNER_KEY, OVS_PORT_KEY } from '../../src/plan/plan-ovs.js';
+import { OVS_OWNER_KEY, OVS_PORT_KEY } from '../../src/model/ownership.js';
 import { describeOvsChanges } from '../../src/model/actions.js';
 import { allKeys, createdNames, planRound } from '../../src/plan/plan.js';
 import { caseArb, hostOf, permute, storeOf, type Case } from './cases.js';

@@ -3,7 +3,7 @@
 // property suite, on a model host.
 import type { DesiredStore } from '../../src/desired/store.js';
 import type { HostSnapshot } from '../../src/host/host.js';
-import type { WorkKey } from '../../src/model/actions.js';
+import type { WorkKey } from '../../src/model/work-key.js';
 import { applyPlan, type AppliedPlan } from '../../src/reconcile/apply-plan.js';
 import { allKeys, createdNames, planRound, type PlanContext, type RoundPlan } from '../../src/plan/plan.js';
 import { ownerOf } from '../../src/model/ownership.js';

@@ -17,7 +17,7 @@ import type { ObservedLink } from '../../src/observed/links.js';
 import type { LinkAction } from '../../src/model/actions.js';
 import { DEFAULT_OWNERSHIP } from '../../src/model/ownership.js';
 import { Reconciler } from '../../src/reconcile/reconciler.js';
-import type { BindingStatus } from '../../src/plan/status.js';
+import type { BindingStatus } from '../../src/model/status.js';
 import type { IntentJournal } from '../../src/state/intent-journal.js';
 import type { StatusStore } from '../../src/state/status-store.js';
 

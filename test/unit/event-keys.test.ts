@@ -1,10 +1,10 @@
 // Host events name devices; the work queue wants keys (event-keys.ts).
 import { describe, expect, it } from 'vitest';
 import { DesiredStore } from '../../src/desired/store.js';
-import { linkKey } from '../../src/model/actions.js';
+import { linkKey } from '../../src/model/work-key.js';
 import { keysForLinkNames, keysForOvsNames } from '../../src/plan/event-keys.js';
 import { DEFAULT_OWNERSHIP, portAlias } from '../../src/model/ownership.js';
-import { ovsBridgeKey } from '../../src/plan/plan-ovs.js';
+import { ovsBridgeKey } from '../../src/model/work-key.js';
 import { ModelHost } from '../support/model-host.js';
 import { bindingOf, PORTS } from '../property/cases.js';
 

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultDeviceName } from '../../src/desired/names.js';
 import { DesiredStore } from '../../src/desired/store.js';
-import { linkKey } from '../../src/model/actions.js';
+import { linkKey } from '../../src/model/work-key.js';
 import { keysForLinkNames } from '../../src/plan/event-keys.js';
 import { DEFAULT_OWNERSHIP } from '../../src/model/ownership.js';
 import { ModelHost } from '../support/model-host.js';

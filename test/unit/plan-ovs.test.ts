@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { PortBinding } from '../../src/desired/schema.js';
 import { DesiredStore } from '../../src/desired/store.js';
 import { DEFAULT_OWNERSHIP } from '../../src/model/ownership.js';
-import { ovsBridgeKey, planOvs } from '../../src/plan/plan-ovs.js';
+import { planOvs } from '../../src/plan/plan-ovs.js';
+import { ovsBridgeKey } from '../../src/model/work-key.js';
 import { planRound } from '../../src/plan/plan.js';
 import { ModelHost } from '../support/model-host.js';
 

@@ -1,6 +1,7 @@
 // Link actions → lines of one `ip -batch`, each line remembering which work
 // keys it serves so a failure lands on the right binding. Pure.
-import type { LinkAction, LinkSettings, WorkKey } from '../../model/actions.js';
+import type { LinkAction, LinkSettings } from '../../model/actions.js';
+import type { WorkKey } from '../../model/work-key.js';
 import type { OwnershipConfig } from '../../model/ownership.js';
 
 export interface IpBatch {

@@ -16,7 +16,8 @@
 // the cost of one spawn (~3 ms, bench/spawn-guard-bench.ts); other rounds
 // still run one batch.
 import type { LinkActionError } from '../../errors/host-errors.js';
-import type { LinkAction, WorkKey } from '../../model/actions.js';
+import type { LinkAction } from '../../model/actions.js';
+import type { WorkKey } from '../../model/work-key.js';
 import type { OwnershipConfig } from '../../model/ownership.js';
 import { renderIpBatch } from './ip-batch.js';
 
