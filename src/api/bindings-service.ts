@@ -3,7 +3,8 @@
 // check happens before anything is written, and a failed write changes
 // nothing, so an error never leaves a binding half applied.
 import type { Logger } from 'pino';
-import { parseDocumentValue, type ParseResult, type Problem } from '../desired/parse.js';
+import { parseDocumentValue, type ParseResult } from '../desired/parse.js';
+import { type Problem } from '../desired/problem.js';
 import type { PortBinding } from '../desired/schema.js';
 import { resolveSpec } from '../desired/spec.js';
 import type { DesiredBinding, DesiredStore } from '../desired/store.js';

@@ -1,6 +1,6 @@
 // API errors: each has a stable `code` and the HTTP status it maps to. The
 // server turns any of them into a JSON body `{code, message, ...details}`.
-import type { Problem } from '../desired/parse.js';
+import type { Problem } from '../desired/problem.js';
 
 export abstract class ApiError extends Error {
   abstract readonly code: string;

@@ -7,7 +7,7 @@ import { fleetTable, readFleet } from '../sources/etcd/fleet.js';
 import { statusPrefix } from '../sources/etcd/keys.js';
 import type { BindingStatus } from '../model/status.js';
 import { etcdConnectionOptions, type EtcdConnectionValues } from './etcd-args.js';
-import { statusTable } from './status-command.js';
+import { statusTable } from './status-table.js';
 
 export async function etcdStatus(url: string, hostname: string | undefined, json: boolean, connection: EtcdConnectionValues = {}): Promise<number> {
   const { client, tls } = createEtcdClient(etcdConnectionOptions(url, connection));

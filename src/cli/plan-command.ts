@@ -3,7 +3,7 @@
 import { DesiredStore } from '../desired/store.js';
 import { LinuxHost } from '../host/host.js';
 import { assertNetnsExists } from '../daemon.js';
-import { describeAction, describeOvsChanges } from '../model/actions.js';
+import { describeAction, describeOvsChanges } from '../plan/describe.js';
 import { DEFAULT_OWNERSHIP } from '../model/ownership.js';
 import { allKeys, planRound } from '../plan/plan.js';
 import { IntentJournal } from '../state/intent-journal.js';

@@ -1,4 +1,5 @@
 // vifd status: the per-binding status a running (or stopped) vifd recorded.
+import { statusTable } from './status-table.js';
 import { StatusStore } from '../state/status-store.js';
 import type { BindingStatus } from '../model/status.js';
 import { parseCommand } from './options.js';
@@ -8,14 +9,6 @@ import { join } from 'node:path';
 import { apiClientFor, fetchStatuses, type InvalidDocumentView } from './status-api.js';
 import { watchStatus } from './status-watch.js';
 import { etcdStatus, etcdSummaryLine } from './etcd-status.js';
-
-export function statusTable(statuses: readonly BindingStatus[]): string {
-  const rows = statuses.map((s) => [s.port, s.type ?? '-', s.phase, String(s.attempts), s.devices.map((d) => d.name).join(',') || '-', s.message]);
-  const header = ['PORT', 'TYPE', 'PHASE', 'ATTEMPTS', 'DEVICES', 'MESSAGE'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (i === 5 ? 0 : r[i]!.length))));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 5 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
-}
 
 /** The invalid documents the running vifd last wrote to summary.json. */
 async function invalidDocumentsIn(stateDir: string): Promise<InvalidDocumentView[]> {

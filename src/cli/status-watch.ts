@@ -5,7 +5,7 @@
 import { ApiClient } from '../api/client.js';
 import type { WatchEvent } from '../api/watch-hub.js';
 import type { BindingStatus } from '../model/status.js';
-import { statusTable } from './status-command.js';
+import { statusTable } from './status-table.js';
 
 const SETTLED = new Set(['Ready', 'Invalid', 'Conflict']);
 

@@ -2,7 +2,8 @@
 // Each source document keeps its last valid version; conflicts are resolved
 // by acceptance order: whoever was accepted first keeps a port or a name.
 // Pure: no I/O.
-import type { ParseResult, Problem } from './parse.js';
+import type { ParseResult } from './parse.js';
+import type { Problem } from './problem.js';
 import type { DocumentKind, PortBinding } from './schema.js';
 import { resolveSpec, type BindingSpec } from './spec.js';
 

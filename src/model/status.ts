@@ -1,6 +1,6 @@
 // Status of one binding (docs/design.md §5): the plain data the planner
 // builds (plan/status.ts), the state directory stores and the API serves.
-import type { Problem } from '../desired/parse.js';
+import type { Problem } from '../desired/problem.js';
 import type { AssociationView } from './association.js';
 
 /** `Detached`: plugged, but vifd had to recreate a device a hypervisor held,

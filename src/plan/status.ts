@@ -1,6 +1,6 @@
 // Builds the status of one binding (model/status.ts), purely from what the
 // reconciler learned.
-import type { Problem } from '../desired/parse.js';
+import type { Problem } from '../desired/problem.js';
 import type { BindingStatus, ObservedDevice, Phase } from '../model/status.js';
 import type { DesiredView } from '../desired/store.js';
 import type { LinkSnapshot, ObservedLink } from '../observed/links.js';

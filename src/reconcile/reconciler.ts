@@ -2,7 +2,7 @@
 // re-reads the desired state, takes a fresh snapshot, plans, acts in one
 // batch, verifies with another snapshot and records status per binding.
 import type { Logger } from 'pino';
-import type { Problem } from '../desired/parse.js';
+import type { Problem } from '../desired/problem.js';
 import type { ReadyWhen } from '../desired/schema.js';
 import type { DesiredStore } from '../desired/store.js';
 import type { Host, HostSnapshot } from '../host/host.js';
