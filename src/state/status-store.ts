@@ -50,6 +50,8 @@ export class StatusStore {
   /** port → the content still to write, or null: the file still to remove. */
   private readonly pending = new Map<string, string | null>();
   private summary: string | undefined;
+  /** The last summary written, without its time and round count. */
+  private lastSummaryMeaning: string | undefined;
   private failing: { error: string; since: string } | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryMs = RETRY_MIN_MS;
@@ -101,8 +103,16 @@ export class StatusStore {
     await this.flush();
   }
 
-  async writeSummary(summary: object): Promise<void> {
-    this.summary = JSON.stringify({ ...summary, stateDir: this.failing ? `failing: ${this.failing.error}` : 'ok' }, null, 2) + '\n';
+  /** Writes summary.json when what it says changed: its `at` and round
+   * count alone do not make a write (a round that changed nothing, like one
+   * woken by vifd's own device events, costs no file write). */
+  async writeSummary(summary: Record<string, unknown> & { at?: string; rounds?: number }): Promise<void> {
+    const full = { ...summary, stateDir: this.failing ? `failing: ${this.failing.error}` : 'ok' };
+    const { at: _at, rounds: _rounds, ...said } = full;
+    const meaning = JSON.stringify(said);
+    if (meaning === this.lastSummaryMeaning) return;
+    this.lastSummaryMeaning = meaning;
+    this.summary = JSON.stringify(full, null, 2) + '\n';
     await this.flush();
   }
 
