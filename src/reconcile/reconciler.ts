@@ -21,6 +21,7 @@ import { ReadinessClock } from './readiness-clock.js';
 import { RemovalHolds } from './removal-holds.js';
 import { runRound, type RoundDeps } from './round.js';
 import { RoundReports, type RoundListener } from './round-report.js';
+import { OwnEvents } from './own-events.js';
 import { StandingNotes } from './standing-notes.js';
 import { StatusBook, type StatusListener } from './status-book.js';
 import { WorkQueue } from './work-queue.js';
@@ -34,6 +35,9 @@ export interface ReconcilerOptions {
   defaultDatapathType?: 'system' | 'netdev';
   /** Readiness gate of OVS bindings that name none (--ready-when). */
   defaultReadyWhen?: ReadyWhen;
+  /** The host's snapshots include every link event delivered before they
+   * resolve (the event-fed link model): a round's own echoes can be dropped. */
+  snapshotsCoverEvents?: boolean;
 }
 
 export interface ReconcilerDeps {
@@ -69,6 +73,7 @@ export class Reconciler {
   // would look undesired: nothing is removed before then.
   private readonly holds = new RemovalHolds(['startup']);
   private readonly notes: StandingNotes;
+  private readonly ownEvents: OwnEvents;
   private lastSnapshot: HostSnapshot | undefined;
   /** The last OVS state a round saw (rounds that involve no OVS do not read it). */
   private lastOvs: HostSnapshot['ovs'];
@@ -85,6 +90,7 @@ export class Reconciler {
     this.adoption = new Adoption(deps.journal, deps.ownership, logger);
     this.reports = new RoundReports(logger);
     this.notes = new StandingNotes(logger);
+    this.ownEvents = new OwnEvents(options.snapshotsCoverEvents === true);
     this.queue = new WorkQueue({
       process: (keys) => this.reports.observe(keys, () => this.round(keys)),
       ...(options.maxBatch ? { maxBatch: options.maxBatch } : {}),
@@ -145,7 +151,7 @@ export class Reconciler {
   /** The kernel reported a change to these links. */
   linksChanged(names: Iterable<string>): void {
     const { store, ownership } = this.deps;
-    this.queue.addAll(keysForLinkNames(names, store.view(), this.lastSnapshot?.links, ownership, this.adoption.names));
+    this.queue.addAll(this.ownEvents.filter([...keysForLinkNames(names, store.view(), this.lastSnapshot?.links, ownership, this.adoption.names)]));
   }
 
   /** OVSDB reported a change to these bridges, ports or interfaces. */
@@ -231,7 +237,7 @@ export class Reconciler {
     return {
       ...prefixed('book.', this.book.sizes()),
       ...prefixed('queue.', this.queue.sizes()),
-      adoptable: this.adoption.names.size, heldKeys: this.holds.size, detached: this.detached.size, roundNoteActed: this.reports.note.acted.length, roundListeners: this.reports.listenerCount, desiredAt: this.clock.size,
+      adoptable: this.adoption.names.size, heldKeys: this.holds.size, detached: this.detached.size, roundNoteActed: this.reports.note.acted.length, roundListeners: this.reports.listenerCount, desiredAt: this.clock.size, ownEventsDropped: this.ownEvents.droppedCount,
     };
   }
 
@@ -273,6 +279,7 @@ export class Reconciler {
       clock: this.clock,
       reports: this.reports,
       holds: this.holds,
+      ownEvents: this.ownEvents,
       context: () => this.context(),
       lastOvs: () => this.lastOvs,
       observed: (after) => {

@@ -13,6 +13,7 @@ import { createdNames, planRound, type PlanContext } from '../plan/plan.js';
 import type { Adoption } from './adoption.js';
 import { applyPlan, planHasWork } from './apply-plan.js';
 import type { ReadinessClock } from './readiness-clock.js';
+import type { OwnEvents } from './own-events.js';
 import type { RemovalHolds } from './removal-holds.js';
 import type { RoundReports } from './round-report.js';
 import type { StandingNotes } from './standing-notes.js';
@@ -30,6 +31,7 @@ export interface RoundDeps {
   clock: ReadinessClock;
   reports: RoundReports;
   holds: RemovalHolds;
+  ownEvents: OwnEvents;
   /** The planning context of now (desired view, ownership, adoptable names). */
   context(): PlanContext;
   /** The last OVS state any round saw (rounds that involve no OVS do not read it). */
@@ -57,11 +59,17 @@ export async function runRound(deps: RoundDeps, queued: WorkKey[]): Promise<Roun
     noteRecreatedTaps(deps, plan.linkActions, context, before);
     await adoption.creating(createdNames(plan.linkActions));
     const started = Date.now();
-    const result = await applyPlan(host, plan, before);
+    deps.ownEvents.open(keys);
+    let result: Awaited<ReturnType<typeof applyPlan>>;
+    try {
+      result = await applyPlan(host, plan, before);
+      after = await host.snapshot(snapshotOptions);
+    } finally {
+      deps.ownEvents.close();
+    }
     await adoption.notCreated(result.notCreated);
     failures = result.failures;
     deps.reports.note.errors = [...failures.values()].flat();
-    after = await host.snapshot(snapshotOptions);
     verify = planRound(keys, after, planContext);
     logger.debug({ keys: keys.length, lines: result.linesRun, ovsTransactions: result.ovsTransactions, failed: failures.size, ms: Date.now() - started }, 'round applied');
     await adoption.settle(after);
