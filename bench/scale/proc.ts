@@ -1,5 +1,5 @@
 // What the benchmark reads of a process (and of the machine) in /proc.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const CLK_TCK = 100; // USER_HZ on Linux/x86
 
@@ -29,4 +29,27 @@ export function rssMb(pid: number): number {
 export function machineForks(): number {
   const m = /^processes (\d+)$/mu.exec(readFileSync('/proc/stat', 'utf8'));
   return Number(m?.[1] ?? NaN);
+}
+
+/** Open fds, and inotify watches over all its inotify fds (fdinfo `inotify wd:` lines). */
+export function fdsAndWatches(pid: number): { fds: number; inotifyWatches: number } {
+  const fds = readdirSync(`/proc/${pid}/fd`);
+  let inotifyWatches = 0;
+  for (const fd of fds) {
+    try {
+      const info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
+      for (const line of info.split('\n')) if (line.startsWith('inotify wd:')) inotifyWatches++;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return { fds: fds.length, inotifyWatches };
+}
+
+/** The limits 5000 bindings could meet: fds of the process, inotify watches per user. */
+export function limitsOf(pid: number): { maxFds: number; maxUserWatches: number } {
+  const limits = readFileSync(`/proc/${pid}/limits`, 'utf8');
+  const maxFds = Number(/^Max open files\s+(\d+)/mu.exec(limits)?.[1] ?? NaN);
+  const maxUserWatches = Number(readFileSync('/proc/sys/fs/inotify/max_user_watches', 'utf8').trim());
+  return { maxFds, maxUserWatches };
 }

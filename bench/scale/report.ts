@@ -98,7 +98,7 @@ export function notes(rows: readonly RowResult[]): string {
       `  ${r.spec.label}: spawns per repair by command (mean) ${by}; per add p50 ${fmt(median(r.addSpawns), 0)}; ` +
         `repair min/max ${fmt(minOf(r.repairMs), 1)}/${fmt(maxOf(r.repairMs), 1)} ms over ${r.repairMs.length}; add max ${fmt(maxOf(r.addMs), 1)} ms over ${r.addMs.length}; ` +
         `resync ${r.resync.detected ? `seen (+${r.resync.keys} keys)` : 'NOT seen'}, window ${fmt(r.resync.wallMs / 1000, 1)} s, raw ${fmt(r.resync.rawCpuMs, 0)} ms CPU; ` +
-        `idle ${fmt(r.idle.seconds, 1)} s, ${r.idle.spawns} spawns; one /metrics scrape ${fmt(r.scrapeCostMs, 2)} ms CPU` +
+        `idle ${fmt(r.idle.seconds, 1)} s, ${r.idle.spawns} spawns; one /metrics scrape ${fmt(r.scrapeCostMs, 2)} ms CPU; ${r.fds} fds, ${r.inotifyWatches} inotify watches` +
         (r.spec.kind === 'ovs' ? `; floor = ip batch ${fmt(r.floors.coldIpMs, 0)} ms + ovs-vsctl ${fmt(r.floors.coldOvsMs, 0)} ms` : ''),
     );
     for (const n of r.notes) out.push(`    ${n}`);

@@ -12,7 +12,7 @@ import { Daemon } from './daemon.js';
 import { measureFloors, type Floors } from './floors.js';
 import { LinkWatch, type LinkState } from './link-watch.js';
 import { commandDelta, scrape, type Scrape } from './metrics.js';
-import { cpuMs, machineForks, rssMb } from './proc.js';
+import { cpuMs, fdsAndWatches, limitsOf, machineForks, rssMb } from './proc.js';
 import { sleep } from './stats.js';
 import { bridgeOf, deleteNamespace, documentOf, GROUP, links, OVS_BRIDGE, portOf, tapOf, tapsWrong, type RowSpec } from './topology.js';
 
@@ -40,6 +40,9 @@ export interface RowResult {
   addSpawns: number[];
   rssConvergedMb: number;
   rssEndMb: number;
+  /** At convergence: open fds and inotify watches of the daemon. */
+  fds: number;
+  inotifyWatches: number;
   resync: { cpuMs: number; rawCpuMs: number; wallMs: number; keys: number; polls: number; detected: boolean };
   idle: { cpuMs: number; seconds: number; spawns: number; resyncInside: boolean };
   scrapeCostMs: number;
@@ -138,6 +141,11 @@ export async function runRow(spec: RowSpec, o: RowOptions): Promise<RowResult> {
     await d.waitSocket(10_000);
     await quiesce(d.socket, 1000, 20_000);
     const rssConvergedMb = rssMb(d.pid);
+    const handles = fdsAndWatches(d.pid);
+    const limits = limitsOf(d.pid);
+    if (handles.fds > 0.8 * limits.maxFds || handles.inotifyWatches > 0.5 * limits.maxUserWatches) {
+      notes.push(`near a limit: ${handles.fds} fds of ${limits.maxFds}, ${handles.inotifyWatches} inotify watches of ${limits.maxUserWatches} per user (raise ulimit -n / fs.inotify.max_user_watches)`);
+    }
 
     // One scrape's own cost, to take out of the resync window that polls.
     const sc0 = cpuMs(d.pid).total;
@@ -175,9 +183,11 @@ export async function runRow(spec: RowSpec, o: RowOptions): Promise<RowResult> {
       const cap = b + Math.min(P - 3000, Math.max(10_000, 2 * readyMs));
       let polls = 0;
       let prev: Scrape | undefined;
+      let last = s0;
       let detected = false;
       for (;;) {
         const s = await scrape(d.socket);
+        last = s;
         polls++;
         if (s.keys - s0.keys >= spec.n / 2 && s.queueDepth === 0 && prev && s.keys === prev.keys && s.commands === prev.commands) {
           detected = true;
@@ -188,8 +198,7 @@ export async function runRow(spec: RowSpec, o: RowOptions): Promise<RowResult> {
         await sleep(200);
       }
       const c1 = cpuMs(d.pid).total;
-      const s1 = prev ?? s0;
-      return { rawCpuMs: c1 - c0, wallMs: performance.now() - ta, keys: s1.keys - s0.keys, polls, detected };
+      return { rawCpuMs: c1 - c0, wallMs: performance.now() - ta, keys: last.keys - s0.keys, polls, detected };
     };
     let idle: RowResult['idle'];
     let rawResync: Omit<RowResult['resync'], 'cpuMs'>;
@@ -247,7 +256,9 @@ export async function runRow(spec: RowSpec, o: RowOptions): Promise<RowResult> {
     const statusDir = join(state, 'status');
     const addMs: number[] = [];
     const addSpawns: number[] = [];
-    for (let a = 0; a < o.adds; a++) {
+    let added = 0;
+    let addsDiscarded = 0;
+    for (let a = 0; addMs.length < o.adds && a < o.adds + 10; a++) {
       const i = spec.n + a;
       const port = portOf(spec.kind, i);
       const file = `${port}.json`;
@@ -280,16 +291,22 @@ export async function runRow(spec: RowSpec, o: RowOptions): Promise<RowResult> {
       renameSync(tmp, join(desired, file));
       const readyAtAdd = await readyP;
       const s1 = await quiesce(d.socket);
+      added++;
+      if (s1.keys - s0.keys >= spec.n / 2) {
+        addsDiscarded++; // a periodic resync ran meanwhile
+        continue;
+      }
       addMs.push(readyAtAdd - t);
       addSpawns.push(s1.commands - s0.commands);
     }
-    const wrongAfter = tapsWrong(spec, links(netns), spec.n + o.adds);
+    if (addsDiscarded > 0) notes.push(`${addsDiscarded} add sample(s) overlapped a periodic resync and were taken again`);
+    const wrongAfter = tapsWrong(spec, links(netns), spec.n + added);
     if (wrongAfter.length > 0) throw new Error(`after repairs and adds ${wrongAfter.length} taps wrong (${wrongAfter.slice(0, 3).join(', ')})`);
     const rssEndMb = rssMb(d.pid);
     if (!d.running) throw new Error(`vifd exited:\n${d.lastLines()}`);
     return {
       spec, floors, coldMs, readyMs, repairMs, repairSpawns, repairForks, repairByCommand, repairsDiscarded: discarded,
-      addMs, addSpawns, rssConvergedMb, rssEndMb, resync, idle, scrapeCostMs, notes,
+      addMs, addSpawns, rssConvergedMb, rssEndMb, ...handles, resync, idle, scrapeCostMs, notes,
     };
   } finally {
     watch?.stop();
