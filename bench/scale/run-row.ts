@@ -163,7 +163,7 @@ export async function runRow(spec: RowSpec, o: RowOptions): Promise<RowResult> {
     };
     const idleMs = o.idleSeconds * 1000;
     // When the measured resync ran (between two polls), to place the later ones.
-    let seen: { lo: number; hi: number } | undefined;
+    let seen: { lo: number; hi: number; done: number } | undefined;
     const measureIdle = async (): Promise<RowResult['idle']> => {
       progress(`${spec.label}: idle ${o.idleSeconds} s`);
       const s0 = await scrape(d.socket);
@@ -207,7 +207,7 @@ export async function runRow(spec: RowSpec, o: RowOptions): Promise<RowResult> {
         await sleep(200);
       }
       const c1 = cpuMs(d.pid).total;
-      if (detected && jumpHi !== undefined) seen = { lo: jumpLo, hi: jumpHi };
+      if (detected && jumpHi !== undefined) seen = { lo: jumpLo, hi: jumpHi, done: performance.now() };
       return { rawCpuMs: c1 - c0, wallMs: performance.now() - ta, keys: last.keys - s0.keys, polls, detected };
     };
     let idle: RowResult['idle'];
@@ -227,13 +227,26 @@ export async function runRow(spec: RowSpec, o: RowOptions): Promise<RowResult> {
     // Later periodic resyncs: each P after the previous one was queued (its
     // timer starts then); a sample that overlaps one (with a margin that grows
     // by a second per period) is not an event repair or add alone.
-    const zoneLo = seen?.lo ?? b - 2000;
-    const zoneHi = (seen?.hi ?? b + 2000) + Math.max(2000, rawResync.wallMs);
-    const overlapsResync = (t1: number, t2: number): boolean => {
-      for (let k = 1; zoneLo + k * P - 1000 * k < t2 + P; k++) {
-        if (t1 < zoneHi + k * P + 1000 * k && t2 > zoneLo + k * P - 1000 * k) return true;
+    // Zone k: from P·k after the measured resync started (lo) to P·k after it
+    // was done, widened by how late each timer may start (the resync call's
+    // own time, < hi - lo + 300 ms) per period.
+    const lo = seen?.lo ?? b - 2000;
+    const done = seen?.done ?? b + Math.max(5000, rawResync.wallMs);
+    const drift = (seen ? seen.hi - seen.lo : 2000) + 300;
+    const zones = (t1: number, t2: number): Array<[number, number]> => {
+      const out: Array<[number, number]> = [];
+      for (let k = 1; lo + k * P - 300 < t2; k++) {
+        const z: [number, number] = [lo + k * P - 300, done + k * (P + drift)];
+        if (z[1] > t1) out.push(z);
       }
-      return false;
+      return out;
+    };
+    const overlapsResync = (t1: number, t2: number): boolean => zones(t1, t2).length > 0;
+    /** Before a sample: if a resync is due within `ms`, wait until it is over. */
+    const keepClear = async (ms: number): Promise<void> => {
+      const now = performance.now();
+      const z = zones(now, now + ms)[0];
+      if (z) await sleepUntil(z[1] + 200);
     };
     const resync = { ...rawResync, cpuMs: Math.max(0, rawResync.rawCpuMs - idleRate * rawResync.wallMs - rawResync.polls * scrapeCostMs) };
 
@@ -249,6 +262,7 @@ export async function runRow(spec: RowSpec, o: RowOptions): Promise<RowResult> {
       const i = (attempt * 7919 + 13) % spec.n;
       const tap = tapOf(spec.kind, i);
       const bridge = bridgeOf(spec, i);
+      await keepClear(Math.max(1500, 3 * (repairMs.at(-1) ?? 0) + 1000));
       const s0 = await scrape(d.socket);
       const f0 = machineForks();
       const start = performance.now();
@@ -284,6 +298,7 @@ export async function runRow(spec: RowSpec, o: RowOptions): Promise<RowResult> {
       const i = spec.n + a;
       const port = portOf(spec.kind, i);
       const file = `${port}.json`;
+      await keepClear(Math.max(1500, 3 * (addMs.at(-1) ?? 0) + 1000));
       const s0 = await scrape(d.socket);
       let t = 0;
       const readyP = new Promise<number>((resolve, reject) => {
