@@ -12,6 +12,18 @@ import { sleep } from './stats.js';
 export const REPO = resolve(import.meta.dirname, '../../..');
 const BIN = join(REPO, 'bin/vifd.js');
 
+/** The line's own pino `time` (epoch ms) on the performance.now() clock; else its arrival. */
+function loggedAt(line: string): number {
+  const arrival = performance.now();
+  try {
+    const time = (JSON.parse(line) as { time?: unknown }).time;
+    if (typeof time === 'number') return Math.min(arrival, time - (Date.now() - arrival));
+  } catch {
+    // not JSON
+  }
+  return arrival;
+}
+
 export interface DaemonOptions {
   root: string;
   desired: string;
@@ -50,7 +62,7 @@ export class Daemon {
     this.exited = new Promise((r) => this.child.once('exit', () => r()));
     for (const stream of [this.child.stdout!, this.child.stderr!]) {
       createInterface({ input: stream }).on('line', (line) => {
-        if (this.runningAt === undefined && line.includes('"msg":"vifd running"')) this.runningAt = performance.now();
+        if (this.runningAt === undefined && line.includes('"msg":"vifd running"')) this.runningAt = loggedAt(line);
         this.tail.push(line);
         if (this.tail.length > 40) this.tail.shift();
       });

@@ -138,6 +138,8 @@ export async function runRow(spec: RowSpec, o: RowOptions): Promise<RowResult> {
     if (wrong.length > 0) throw new Error(`all Ready but ${wrong.length} taps wrong (${wrong.slice(0, 3).join(', ')})`);
     if (ovs && portsOf(ovs, OVS_BRIDGE).length !== spec.n) throw new Error(`expected ${spec.n} OVS ports on ${OVS_BRIDGE}, found ${portsOf(ovs, OVS_BRIDGE).length}`);
     w.seed(all);
+    if (d.runningAt !== undefined) notes.push(`process start → "vifd running" (files loaded, first resync queued) ${(d.runningAt - t0).toFixed(0)} ms of the cold time`);
+    if (spec.kind === 'ovs' && convergedAt !== undefined) notes.push(`taps right in their qbr (kernel events) at ${(convergedAt - t0).toFixed(0)} ms, all Ready at ${readyMs.toFixed(0)} ms`);
     await d.waitSocket(10_000);
     await quiesce(d.socket, 1000, 20_000);
     const rssConvergedMb = rssMb(d.pid);
