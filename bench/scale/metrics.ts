@@ -42,8 +42,10 @@ export function parseMetrics(text: string): Scrape {
       single.set(name!, Number(value));
     }
   }
-  let commands = 0;
-  for (const v of byCommand.values()) commands += v;
+  // Labelled series if there are any (an unlabelled one beside them would be their total), else the one series; NaN without the metric.
+  const labelled = [...byCommand].filter(([k]) => k !== 'total');
+  const commands = labelled.length > 0 ? labelled.reduce((sum, [, v]) => sum + v, 0) : (byCommand.get('total') ?? NaN);
+  if (labelled.length > 0) byCommand.delete('total');
   return {
     commands,
     byCommand,

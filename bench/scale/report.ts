@@ -70,8 +70,8 @@ export function goals(rows: readonly RowResult[]): Goal[] {
   const idleSpawns = rows.reduce((s, r) => s + r.idle.spawns, 0);
   out.push({
     text: 'at most one process spawned per repair, none for observing',
-    pass: rows.length === 0 ? undefined : worst <= 1 && idleSpawns === 0,
-    detail: `most in one repair: ${fmt(worst, 0)} (vifd_host_commands_total); spawned while idle: ${idleSpawns}`,
+    pass: rows.length === 0 || !Number.isFinite(worst) || !Number.isFinite(idleSpawns) ? undefined : worst <= 1 && idleSpawns === 0,
+    detail: Number.isFinite(worst) ? `most in one repair: ${fmt(worst, 0)} (vifd_host_commands_total); spawned while idle: ${idleSpawns}` : 'vifd_host_commands_total missing from /metrics',
   });
   out.push({
     text: 'cold convergence within 2x the floor',
