@@ -3,8 +3,7 @@
 // macvtaps), and the chaos harness's independent host check.
 import { writeFileSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { check, makeBinding, type ChaosBinding, type Topology, type VifKind } from '../../bench/chaos/world.js';
-import type { Link } from '../../bench/chaos/host.js';
+import { check, makeBinding, type ChaosBinding, type Topology, type VifKind } from '../support/chaos/world.js';
 import { createNetns, ipIn, linksIn } from './netns.js';
 import type { VifdDirs } from './vifd-process.js';
 
@@ -54,10 +53,9 @@ export function removeBindings(dirs: VifdDirs, bindings: readonly ChaosBinding[]
 
 /** What is still wrong in the namespace (empty: converged, nothing leaked). */
 export function hostProblems(netns: string, bindings: readonly ChaosBinding[], foreign: ReadonlySet<string> = new Set()): string[] {
-  const links = linksIn(netns) as unknown as Map<string, Link>;
   const r = check({
     bindings,
-    links,
+    links: linksIn(netns),
     ovs: undefined,
     topo: TOPO,
     foreignNames: new Set([TOPO.foreignBridge, TOPO.uplink, `${TOPO.uplink}p`, 'lo', ...foreign]),

@@ -6,12 +6,16 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { defaultDeviceName } from '../../src/desired/names.js';
-import { Netns, PrivateOvs, run, sleep, type Link, type OvsView } from './host.js';
-import { Prng } from './prng.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { defaultDeviceName } from '../../../src/desired/names.js';
+import type { IpLinkJson } from '../../helpers/netns.js';
+import { repoRoot } from '../../helpers/repo-root.js';
+import { Netns } from '../netns.js';
+import { Prng } from '../prng.js';
+import { cmdline, descendants } from '../procs.js';
+import { VifdChild } from '../vifd-child.js';
+import { PrivateOvs, type OvsView } from './ovs.js';
 import { formatTable, type FaultRecord } from './report.js';
-import { repoRoot, VifdChild } from './vifd.js';
-import { cmdline, descendants } from './procs.js';
 import {
   ALL_KINDS, check, foreignDiff, foreignState, makeBinding, namesOf, portUuid,
   type ChaosBinding, type ForeignDevice, type Topology, type VifKind,
@@ -105,7 +109,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const cleanup = async () => {
     await vifd?.kill().catch(() => undefined);
     await ovs?.stop();
-    await ns?.destroy();
+    ns?.destroy();
     if (stateTmpfs) {
       try {
         execFileSync('umount', ['-l', dirs.state]);
@@ -117,7 +121,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   };
   cleanups.push(cleanup);
   try {
-    ns = await Netns.create(nsName);
+    ns = Netns.create(nsName);
     const wantsOvs = o.kinds ? o.kinds.some((k) => k.startsWith('ovs')) : true;
     const ovsScript =
       o.ovsScript ??
@@ -273,7 +277,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     vifd.start();
     const initialBound = Math.max(60_000, o.bindings * 300);
     const initial = await awaitConvergence(t0, initialBound);
-    await vifd.waitRunning();
+    await vifd.waitServing();
     records.push({ kind: 'initial+vifd-kill', ms: initial.ms, target: `${o.bindings} bindings` });
     if (initial.ms === undefined) failures.push(`initial convergence: ${initial.last.slice(0, 8).join('; ')}`);
     log(`initial convergence of ${o.bindings} bindings (vifd SIGKILLed once midway): ${initial.ms === undefined ? 'NOT CONVERGED' : `${(initial.ms / 1000).toFixed(2)}s`}`);
@@ -520,7 +524,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       }
     };
 
-    const ifindexes = (links: Map<string, Link>) => {
+    const ifindexes = (links: Map<string, IpLinkJson>) => {
       const out = new Map<string, number>();
       for (const b of desired.values()) for (const name of namesOf(b)) {
         const l = links.get(name);
@@ -571,7 +575,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         await vifd!.kill();
         const t = performance.now();
         vifd!.start();
-        await vifd!.waitRunning();
+        await vifd!.waitServing();
         await waitStarted(t);
         const res = await awaitConvergence(t, 30_000);
         const after = ifindexes(await ns!.links());
@@ -591,7 +595,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         await vifd!.kill();
         vifd!.start();
         const res = await awaitConvergence(t, 30_000);
-        await vifd!.waitRunning();
+        await vifd!.waitServing();
         records.push({ kind, ms: res.ms, target: `${inner.kind} ${inner.target} +${delay}ms` });
         if (res.ms === undefined) await settle(kind, inner.target, res.last);
         return;
@@ -612,7 +616,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       const t = performance.now();
       vifd!.start();
       const res = await awaitConvergence(t, 30_000);
-      await vifd!.waitRunning();
+      await vifd!.waitServing();
       records.push({ kind, ms: res.ms, target: inner.join(',') });
       if (res.ms === undefined) await settle(kind, inner.join(','), res.last);
     };
@@ -643,7 +647,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       if (!vifd.running) {
         failures.push(`vifd died on its own: ${vifd.unexpectedExits.join('; ')}`);
         vifd.start();
-        await vifd.waitRunning();
+        await vifd.waitServing();
       }
       if (family === 'vifd') await vifdFault();
       else {
@@ -708,4 +712,3 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   }
 }
 
-export { run };
