@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNetns, deleteNetns, ipIn, linksIn, uniqueNetnsName } from '../helpers/netns.js';
 import { startOvs, stopOvs, type PrivateOvs } from '../helpers/ovs.js';
 import { bridgeBinding, makeDirs, portUuid, readStatuses, removeDirs, VifdProcess, waitFor, writeBinding, type VifdDirs } from '../helpers/vifd-process.js';
+import { readiness, waitServing } from '../support/readiness.js';
 
 const netns = uniqueNetnsName('hostile-st');
 let dirs: VifdDirs;
@@ -22,7 +23,7 @@ const start = (d: VifdDirs, extra: string[] = []) => {
   running.push(p);
   return p;
 };
-const isRunning = (p: VifdProcess) => p.logs.some((l) => l.includes('"msg":"vifd running"'));
+const exited = (p: VifdProcess) => p.child.exitCode !== null || p.child.signalCode !== null;
 
 function readyz(state: string): { status: number; body: string } {
   const out = execFileSync('curl', ['-s', '-o', '-', '-w', '\n%{http_code}', '--max-time', '3', '--unix-socket', join(state, 'vifd.sock'), 'http://vifd/readyz'], { encoding: 'utf8' });
@@ -122,7 +123,7 @@ describe('start-up that cannot complete, and racing starts', () => {
     }
     // The lock went with it: the next start runs.
     const again = start(d);
-    await waitFor(() => isRunning(again), 15_000, 'restarted');
+    await waitServing(d.state, { timeoutMs: 15_000, alive: () => !exited(again) });
     await waitFor(() => readStatuses(d).get(portUuid(20))?.phase === 'Ready', 15_000, 'Ready');
     await again.stop();
   }, 60_000);
@@ -134,8 +135,9 @@ describe('start-up that cannot complete, and racing starts', () => {
     for (let round = 0; round < 8; round++) {
       const a = start(d);
       const b = start(d);
-      await waitFor(() => (a.child.exitCode !== null) !== (b.child.exitCode !== null) && (isRunning(a) || isRunning(b)), 20_000, `round ${round}: one runs, one exits`);
-      const [winner, loser] = isRunning(a) ? [a, b] : [b, a];
+      // Exactly one has exited, and the API answers: the other one runs.
+      await waitFor(async () => exited(a) !== exited(b) && (await readiness(d.state)).state !== 'down', 20_000, `round ${round}: one runs, one exits`);
+      const [winner, loser] = exited(b) ? [a, b] : [b, a];
       expect(await loser.exited).toBe(1);
       expect(loser.logs.join('\n')).toContain('STATE_DIR_LOCKED');
       await waitFor(() => readStatuses(d).get(portUuid(21))?.phase === 'Ready', 15_000, 'Ready');
