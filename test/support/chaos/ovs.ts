@@ -1,8 +1,11 @@
 // A private Open vSwitch the chaos harness breaks (SIGKILLs ovs-vswitchd),
 // and the independent view of its tables that the host check compares with
 // the desired bindings (also used by the OVS crash test).
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { startOvs, startVswitchd, stopOvsDaemons, type PrivateOvs } from '../../helpers/ovs.js';
 import { run } from '../exec.js';
+import { alive } from '../procs.js';
 
 export interface OvsInterface {
   name: string;
@@ -60,27 +63,25 @@ export async function ovsView(db: string): Promise<OvsView> {
   return { bridges, portRefs, interfaces };
 }
 
-/** A private OVS (ovsdb-server + ovs-vswitchd, userspace datapath) serving the namespace. */
-export class PrivateOvs {
-  readonly sock: string;
-  constructor(
-    readonly script: string,
-    readonly netns: string,
-    readonly dir: string,
-  ) {
-    this.sock = `${dir}/db.sock`;
+/** The private OVS of test/helpers/ovs.ts, driven asynchronously: the harness keeps polling while OVS is down. */
+export class ChaosOvs {
+  private constructor(private readonly ovs: PrivateOvs) {}
+
+  /** Starts ovsdb-server and ovs-vswitchd serving `netns`, files in `dir` (kept after stop, with the run's logs). */
+  static start(netns: string, dir: string): ChaosOvs {
+    return new ChaosOvs(startOvs(netns, dir));
   }
 
   get db(): string {
-    return `unix:${this.sock}`;
+    return this.ovs.address;
   }
 
-  async start(): Promise<void> {
-    await run(['bash', this.script, 'start', this.netns, this.dir]);
-  }
-
-  async stop(): Promise<void> {
-    await run(['bash', this.script, 'stop', this.netns, this.dir], { allowFailure: true });
+  stop(): void {
+    try {
+      stopOvsDaemons(this.ovs);
+    } catch {
+      // already stopped
+    }
   }
 
   vsctl(...args: string[]): Promise<string> {
@@ -91,36 +92,18 @@ export class PrivateOvs {
     return ovsView(this.db);
   }
 
-  async vswitchdPid(): Promise<number | undefined> {
-    const text = await run(['cat', `${this.dir}/ovs-vswitchd.pid`], { allowFailure: true });
-    const pid = Number.parseInt(text, 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  }
-
-  /** SIGKILLs ovs-vswitchd and starts it again (ovsdb-server keeps running). */
+  /** SIGKILLs ovs-vswitchd, leaves it down `downMs` once it is gone, and starts it again (ovsdb-server keeps running). */
   async killAndRestartVswitchd(downMs: number): Promise<void> {
-    const pid = await this.vswitchdPid();
-    if (pid) {
+    const pid = Number.parseInt(await run(['cat', join(this.ovs.dir, 'ovs-vswitchd.pid')], { allowFailure: true }), 10);
+    if (Number.isInteger(pid) && pid > 0) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
         // already gone
       }
-      for (let i = 0; i < 100; i++) {
-        try {
-          process.kill(pid, 0);
-        } catch {
-          break;
-        }
-        await sleep(10);
-      }
+      for (let i = 0; i < 100 && alive(pid); i++) await sleep(10);
     }
     await sleep(downMs);
-    await run(['rm', '-f', `${this.dir}/ovs-vswitchd.pid`]);
-    await run(
-      ['ip', 'netns', 'exec', this.netns, 'env', `OVS_RUNDIR=${this.dir}`, `OVS_LOGDIR=${this.dir}`, `OVS_DBDIR=${this.dir}`,
-        'ovs-vswitchd', this.db, `--pidfile=${this.dir}/ovs-vswitchd.pid`, '--detach', `--log-file=${this.dir}/ovs-vswitchd.log`,
-        `--unixctl=${this.dir}/ovs-vswitchd.ctl`],
-    );
+    startVswitchd(this.ovs);
   }
 }

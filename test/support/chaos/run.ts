@@ -5,16 +5,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultDeviceName } from '../../../src/desired/names.js';
 import type { IpLinkJson } from '../../helpers/netns.js';
-import { repoRoot } from '../../helpers/repo-root.js';
 import { Netns } from '../netns.js';
 import { Prng } from '../prng.js';
 import { cmdline, descendants } from '../procs.js';
 import { VifdChild } from '../vifd-child.js';
-import { PrivateOvs, type OvsView } from './ovs.js';
+import { ChaosOvs, type OvsView } from './ovs.js';
 import { formatTable, type FaultRecord } from './report.js';
 import {
   ALL_KINDS, check, foreignDiff, foreignState, makeBinding, namesOf, portUuid,
@@ -32,7 +31,6 @@ export interface ChaosOptions {
   /** Bound on the repair of one fault (ms); desired changes and restarts get more. */
   boundMs?: number;
   netnsName?: string;
-  ovsScript?: string;
   keep?: boolean;
   verbose?: boolean;
   log?: (line: string) => void;
@@ -103,12 +101,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const records: FaultRecord[] = [];
   const sequence: string[] = [];
   let ns: Netns | undefined;
-  let ovs: PrivateOvs | undefined;
+  let ovs: ChaosOvs | undefined;
   let vifd: VifdChild | undefined;
   let ok = false;
   const cleanup = async () => {
     await vifd?.kill().catch(() => undefined);
-    await ovs?.stop();
+    ovs?.stop();
     ns?.destroy();
     if (stateTmpfs) {
       try {
@@ -123,20 +121,15 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   try {
     ns = Netns.create(nsName);
     const wantsOvs = o.kinds ? o.kinds.some((k) => k.startsWith('ovs')) : true;
-    const ovsScript =
-      o.ovsScript ??
-      process.env['VIFD_OVS_SCRIPT'] ??
-      [resolve(repoRoot(), 'scripts/ovs-netns.sh'), resolve(repoRoot(), '../shared/tools/ovs-in-netns.sh')].find((p) => existsSync(p)) ??
-      'ovs-netns.sh';
-    if (wantsOvs && existsSync(ovsScript) && existsSync('/usr/sbin/ovs-vswitchd')) {
-      ovs = new PrivateOvs(ovsScript, nsName, dirs.ovs);
-      await ovs.start();
+    if (wantsOvs && existsSync('/usr/sbin/ovs-vswitchd')) {
+      mkdirSync(dirs.ovs);
+      ovs = ChaosOvs.start(nsName, dirs.ovs);
       await ovs.vsctl('add-br', topo.ovsBridge, '--', 'set', 'Bridge', topo.ovsBridge, 'datapath_type=netdev');
       // MTUs pinned, as an operator would: else OVS sets internal ports to the smallest port MTU.
       await ovs.vsctl('set', 'Interface', topo.ovsBridge, 'mtu_request=1500');
       await ovs.vsctl('add-port', topo.ovsBridge, 'fport0', '--', 'set', 'Interface', 'fport0', 'type=internal', 'mtu_request=1500', 'external_ids:owner=operator');
     } else if (wantsOvs) {
-      log(`note: no OVS (${ovsScript} or ovs-vswitchd missing): OVS kinds skipped`);
+      log('note: no ovs-vswitchd: OVS kinds skipped');
     }
 
     // Foreign devices: vifd must use some of them and change none.
