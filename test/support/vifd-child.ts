@@ -3,8 +3,7 @@
 // to a file (runs are long); readiness comes from the API, not the log.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { join } from 'node:path';
-import { repoRoot } from '../helpers/repo-root.js';
+import { VIFD_BIN } from '../helpers/vifd-process.js';
 import { alive, cmdline, descendants, stateOf } from './procs.js';
 import { waitServing } from './readiness.js';
 
@@ -39,8 +38,7 @@ export class VifdChild {
   start(): void {
     if (this.running) throw new Error('vifd already running');
     const fd = openSync(this.logFile, 'a');
-    const bin = join(repoRoot(), 'bin', 'vifd.js');
-    const child = spawn(process.execPath, [...this.nodeArgs, bin, ...this.args], {
+    const child = spawn(process.execPath, [...this.nodeArgs, VIFD_BIN, ...this.args], {
       stdio: ['ignore', fd, fd],
       env: { ...process.env, VIFD_LOG_LEVEL: process.env['VIFD_LOG_LEVEL'] ?? 'info', ...this.env },
     });
