@@ -20,6 +20,7 @@ import { makeBinding, VIFD_GROUP, type ChaosBinding, type Topology } from '../..
 import { linearFit, type LineFit } from '../../test/support/fit.js';
 import { Netns } from '../../test/support/netns.js';
 import { Prng } from '../../test/support/prng.js';
+import { waitReady } from '../../test/support/readiness.js';
 import { VifdChild } from '../../test/support/vifd-child.js';
 import { sampleProcess, type ProcSample } from './proc.js';
 
@@ -101,8 +102,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   let ok = false;
   try {
     vifd.start();
-    if (!(await vifd.waitServing())) throw new Error(`vifd did not start (see ${dirs.log})`);
-    await waitFor(async () => (await api.request('GET', '/readyz').catch(() => undefined))?.status === 200, 20_000, 'vifd ready');
+    await waitReady(dirs.state, { timeoutMs: 40_000, alive: () => vifd.running });
     await sleep(3000);
     const freshHeap = await heapAfterGc(api);
     const freshSpaces = await heapSpaces(api);
