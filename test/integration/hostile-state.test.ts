@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNetns, deleteNetns, ipIn, linksIn, uniqueNetnsName } from '../helpers/netns.js';
 import { startOvs, stopOvs, type PrivateOvs } from '../helpers/ovs.js';
 import { bridgeBinding, makeDirs, portUuid, readStatuses, removeDirs, VifdProcess, waitFor, writeBinding, type VifdDirs } from '../helpers/vifd-process.js';
-import { readiness, waitServing } from '../support/readiness.js';
+import { readiness, waitReady, waitServing } from '../support/readiness.js';
 
 const netns = uniqueNetnsName('hostile-st');
 let dirs: VifdDirs;
@@ -24,12 +24,6 @@ const start = (d: VifdDirs, extra: string[] = []) => {
   return p;
 };
 const exited = (p: VifdProcess) => p.child.exitCode !== null || p.child.signalCode !== null;
-
-function readyz(state: string): { status: number; body: string } {
-  const out = execFileSync('curl', ['-s', '-o', '-', '-w', '\n%{http_code}', '--max-time', '3', '--unix-socket', join(state, 'vifd.sock'), 'http://vifd/readyz'], { encoding: 'utf8' });
-  const at = out.lastIndexOf('\n');
-  return { status: Number(out.slice(at + 1)), body: out.slice(0, at) };
-}
 
 function tempFiles(state: string): string[] {
   return [state, join(state, 'status')].flatMap((d) => readdirSync(d).filter((n) => n.endsWith('.tmp')));
@@ -77,8 +71,8 @@ describe('a failing state filesystem', () => {
       const links = linksIn(netns);
       return links.get(tapOf(1))?.master === 'brq-fs' && links.get(tapOf(1))!.ifindex !== before && links.get(tapOf(4))?.master === 'brq-fs';
     }, 10_000, 'repaired and plugged on a full disk');
-    await waitFor(() => readyz(d.state).status === 503, 10_000, 'not ready');
-    expect(readyz(d.state).body).toMatch(/state directory writes failing \(ENOSPC/u);
+    await waitFor(async () => (await readiness(d.state)).state === 'not-ready', 10_000, 'not ready');
+    expect(await readiness(d.state)).toMatchObject({ reason: expect.stringMatching(/state directory writes failing \(ENOSPC/u) });
     expect(readStatuses(d).has(portUuid(4))).toBe(false);
     expect(vifd.logs.some((l) => l.includes('state directory write failed'))).toBe(true);
     await new Promise((r) => setTimeout(r, 1500)); // several retries while full
@@ -86,7 +80,7 @@ describe('a failing state filesystem', () => {
     // Space again: what was pending lands by itself.
     unlinkSync(join(mounted, 'fill'));
     await waitFor(() => readStatuses(d).get(portUuid(4))?.phase === 'Ready', 40_000, 'status written after space returned');
-    await waitFor(() => readyz(d.state).status === 200, 10_000, 'ready again');
+    await waitReady(d.state, { timeoutMs: 10_000 });
     expect(tempFiles(d.state)).toEqual([]);
   }, 90_000);
 
