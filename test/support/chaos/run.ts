@@ -5,13 +5,16 @@ import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { defaultDeviceName } from '../../src/desired/names.js';
-import { Netns, PrivateOvs, run, sleep, type Link, type OvsView } from './host.js';
-import { Prng } from './prng.js';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { defaultDeviceName } from '../../../src/desired/names.js';
+import type { IpLinkJson } from '../../helpers/netns.js';
+import { Netns } from '../netns.js';
+import { Prng } from '../prng.js';
+import { cmdline, descendants } from '../procs.js';
+import { VifdChild } from '../vifd-child.js';
+import { ChaosOvs, type OvsView } from './ovs.js';
 import { formatTable, type FaultRecord } from './report.js';
-import { repoRoot, VifdChild } from './vifd.js';
-import { cmdline, descendants } from './procs.js';
 import {
   ALL_KINDS, check, foreignDiff, foreignState, makeBinding, namesOf, portUuid,
   type ChaosBinding, type ForeignDevice, type Topology, type VifKind,
@@ -28,7 +31,6 @@ export interface ChaosOptions {
   /** Bound on the repair of one fault (ms); desired changes and restarts get more. */
   boundMs?: number;
   netnsName?: string;
-  ovsScript?: string;
   keep?: boolean;
   verbose?: boolean;
   log?: (line: string) => void;
@@ -99,13 +101,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const records: FaultRecord[] = [];
   const sequence: string[] = [];
   let ns: Netns | undefined;
-  let ovs: PrivateOvs | undefined;
+  let ovs: ChaosOvs | undefined;
   let vifd: VifdChild | undefined;
   let ok = false;
   const cleanup = async () => {
     await vifd?.kill().catch(() => undefined);
-    await ovs?.stop();
-    await ns?.destroy();
+    ovs?.stop();
+    ns?.destroy();
     if (stateTmpfs) {
       try {
         execFileSync('umount', ['-l', dirs.state]);
@@ -117,22 +119,17 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   };
   cleanups.push(cleanup);
   try {
-    ns = await Netns.create(nsName);
+    ns = Netns.create(nsName);
     const wantsOvs = o.kinds ? o.kinds.some((k) => k.startsWith('ovs')) : true;
-    const ovsScript =
-      o.ovsScript ??
-      process.env['VIFD_OVS_SCRIPT'] ??
-      [resolve(repoRoot(), 'scripts/ovs-netns.sh'), resolve(repoRoot(), '../shared/tools/ovs-in-netns.sh')].find((p) => existsSync(p)) ??
-      'ovs-netns.sh';
-    if (wantsOvs && existsSync(ovsScript) && existsSync('/usr/sbin/ovs-vswitchd')) {
-      ovs = new PrivateOvs(ovsScript, nsName, dirs.ovs);
-      await ovs.start();
+    if (wantsOvs && existsSync('/usr/sbin/ovs-vswitchd')) {
+      mkdirSync(dirs.ovs);
+      ovs = ChaosOvs.start(nsName, dirs.ovs);
       await ovs.vsctl('add-br', topo.ovsBridge, '--', 'set', 'Bridge', topo.ovsBridge, 'datapath_type=netdev');
       // MTUs pinned, as an operator would: else OVS sets internal ports to the smallest port MTU.
       await ovs.vsctl('set', 'Interface', topo.ovsBridge, 'mtu_request=1500');
       await ovs.vsctl('add-port', topo.ovsBridge, 'fport0', '--', 'set', 'Interface', 'fport0', 'type=internal', 'mtu_request=1500', 'external_ids:owner=operator');
     } else if (wantsOvs) {
-      log(`note: no OVS (${ovsScript} or ovs-vswitchd missing): OVS kinds skipped`);
+      log('note: no ovs-vswitchd: OVS kinds skipped');
     }
 
     // Foreign devices: vifd must use some of them and change none.
@@ -273,7 +270,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     vifd.start();
     const initialBound = Math.max(60_000, o.bindings * 300);
     const initial = await awaitConvergence(t0, initialBound);
-    await vifd.waitRunning();
+    await vifd.waitServing();
     records.push({ kind: 'initial+vifd-kill', ms: initial.ms, target: `${o.bindings} bindings` });
     if (initial.ms === undefined) failures.push(`initial convergence: ${initial.last.slice(0, 8).join('; ')}`);
     log(`initial convergence of ${o.bindings} bindings (vifd SIGKILLed once midway): ${initial.ms === undefined ? 'NOT CONVERGED' : `${(initial.ms / 1000).toFixed(2)}s`}`);
@@ -520,7 +517,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       }
     };
 
-    const ifindexes = (links: Map<string, Link>) => {
+    const ifindexes = (links: Map<string, IpLinkJson>) => {
       const out = new Map<string, number>();
       for (const b of desired.values()) for (const name of namesOf(b)) {
         const l = links.get(name);
@@ -571,7 +568,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         await vifd!.kill();
         const t = performance.now();
         vifd!.start();
-        await vifd!.waitRunning();
+        await vifd!.waitServing();
         await waitStarted(t);
         const res = await awaitConvergence(t, 30_000);
         const after = ifindexes(await ns!.links());
@@ -591,7 +588,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         await vifd!.kill();
         vifd!.start();
         const res = await awaitConvergence(t, 30_000);
-        await vifd!.waitRunning();
+        await vifd!.waitServing();
         records.push({ kind, ms: res.ms, target: `${inner.kind} ${inner.target} +${delay}ms` });
         if (res.ms === undefined) await settle(kind, inner.target, res.last);
         return;
@@ -612,7 +609,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       const t = performance.now();
       vifd!.start();
       const res = await awaitConvergence(t, 30_000);
-      await vifd!.waitRunning();
+      await vifd!.waitServing();
       records.push({ kind, ms: res.ms, target: inner.join(',') });
       if (res.ms === undefined) await settle(kind, inner.join(','), res.last);
     };
@@ -643,7 +640,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       if (!vifd.running) {
         failures.push(`vifd died on its own: ${vifd.unexpectedExits.join('; ')}`);
         vifd.start();
-        await vifd.waitRunning();
+        await vifd.waitServing();
       }
       if (family === 'vifd') await vifdFault();
       else {
@@ -708,4 +705,3 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   }
 }
 
-export { run };

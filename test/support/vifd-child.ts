@@ -1,18 +1,11 @@
-// The real vifd, as a child process the harness can SIGKILL and restart.
+// The real vifd, as a child process a harness can SIGKILL and restart, and
+// whose helper processes it checks for strays after each kill. Its log goes
+// to a file (runs are long); readiness comes from the API, not the log.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, closeSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { closeSync, openSync } from 'node:fs';
+import { VIFD_BIN } from '../helpers/vifd-process.js';
 import { alive, cmdline, descendants, stateOf } from './procs.js';
-
-export function repoRoot(from: string = import.meta.dirname): string {
-  let dir = resolve(from);
-  for (;;) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'bin', 'vifd.js'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`no vifd repository above ${from}`);
-    dir = up;
-  }
-}
+import { waitServing } from './readiness.js';
 
 export class VifdChild {
   private child: ChildProcess | undefined;
@@ -42,14 +35,10 @@ export class VifdChild {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  private logOffset = 0;
-
   start(): void {
     if (this.running) throw new Error('vifd already running');
-    this.logOffset = existsSync(this.logFile) ? statSync(this.logFile).size : 0;
     const fd = openSync(this.logFile, 'a');
-    const bin = join(repoRoot(), 'bin', 'vifd.js');
-    const child = spawn(process.execPath, [...this.nodeArgs, bin, ...this.args], {
+    const child = spawn(process.execPath, [...this.nodeArgs, VIFD_BIN, ...this.args], {
       stdio: ['ignore', fd, fd],
       env: { ...process.env, VIFD_LOG_LEVEL: process.env['VIFD_LOG_LEVEL'] ?? 'info', ...this.env },
     });
@@ -66,15 +55,14 @@ export class VifdChild {
     );
   }
 
-  /** Resolves once this run logged `vifd running` (its first resync is queued). */
-  async waitRunning(timeoutMs = 20_000): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline && this.running) {
-      const text = readFileSync(this.logFile).subarray(this.logOffset).toString();
-      if (text.includes('"msg":"vifd running"')) return true;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    return false;
+  /** True once this run answers /readyz (its first round is starting); false if it exited or took over 20 s. */
+  async waitServing(): Promise<boolean> {
+    const at = this.args.indexOf('--state-dir');
+    if (at < 0 || !this.args[at + 1]) throw new Error('vifd run without --state-dir: no API socket to ask');
+    return waitServing(this.args[at + 1]!, { alive: () => this.running }).then(
+      () => true,
+      () => false,
+    );
   }
 
   private markExpected(): void {

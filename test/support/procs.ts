@@ -1,18 +1,34 @@
-// vifd's helper processes, from /proc: who they are, whether they outlive it.
+// vifd's helper processes, from /proc: who they are, whether they outlive
+// it (the chaos harness), how many there are (the soak).
 import { readdirSync, readFileSync } from 'node:fs';
 
+/** The parent pid from a /proc/<pid>/stat line (the comm field may hold spaces and parentheses). */
+export function ppidOfStat(stat: string): number | undefined {
+  const close = stat.lastIndexOf(')');
+  if (close < 0) return undefined;
+  const fields = stat.slice(close + 2).split(' ');
+  const ppid = Number(fields[1]);
+  return Number.isInteger(ppid) ? ppid : undefined;
+}
+
+/** pid → parent pid of every process. */
 function table(): Map<number, number> {
   const out = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/u.test(entry)) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      out.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      const ppid = ppidOfStat(readFileSync(`/proc/${entry}/stat`, 'utf8'));
+      if (ppid !== undefined) out.set(Number(entry), ppid);
     } catch {
       // exited meanwhile
     }
   }
   return out;
+}
+
+/** Direct children of `pid`. */
+export function childrenOf(pid: number): number[] {
+  return [...table()].filter(([, parent]) => parent === pid).map(([child]) => child);
 }
 
 /** Every process below `pid` (children, their children, ...). */

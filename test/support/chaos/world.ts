@@ -2,9 +2,10 @@
 // independent check of the namespace against it: every desired device as
 // the contract says, nothing owned beyond that (leaks), no duplicate OVS
 // port, and foreign devices exactly as they were.
-import { PortBindingSchema, type PortBinding } from '../../src/desired/schema.js';
-import { ipMacvtapMode, resolveSpec, type BindingSpec } from '../../src/desired/spec.js';
-import type { Link, OvsView } from './host.js';
+import { PortBindingSchema, type PortBinding } from '../../../src/desired/schema.js';
+import { ipMacvtapMode, resolveSpec, type BindingSpec } from '../../../src/desired/spec.js';
+import type { IpLinkJson as Link } from '../../helpers/netns.js';
+import type { OvsView } from './ovs.js';
 
 export const VIFD_GROUP = '4242';
 export const DOOMED_GROUP = '4243';
