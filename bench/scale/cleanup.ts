@@ -1,7 +1,7 @@
 // Everything the benchmark creates (namespaces, processes, private OVS,
 // temp dirs) is registered here as a synchronous undo step, run in reverse
 // by the normal path (finally) and by SIGINT/SIGTERM/uncaught errors alike.
-import { alive } from '../chaos/procs.js';
+import { alive } from '../../test/support/procs.js';
 
 type Step = { what: string; undo: () => void };
 

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { alive, cmdline, descendants } from '../chaos/procs.js';
+import { alive, cmdline, descendants } from '../../test/support/procs.js';
 import { onCleanup, terminateSync } from './cleanup.js';
 import { sleep } from './stats.js';
 
