@@ -2,31 +2,22 @@
 // namespace and through NetlinkLinkRunner (over the one-shot helper) in a twin
 // namespace; the links both leave (`ip -j -d link show`, normalized), the
 // failing line numbers, their texts and their retryable classification must
-// be equal. Every scenario gets a fresh twin pair, holding the same fixture:
-// a veth up0/up1 (a macvtap lower) and a bridge fb0 vifd did not make.
-import { execFileSync } from 'node:child_process';
+// be equal. Every scenario gets a fresh twin pair (test/helpers/link-twins.ts).
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LinkActionError } from '../../src/errors/host-errors.js';
+import type { LinkActionError } from '../../src/errors/host-errors.js';
 import { Ip } from '../../src/host/ip.js';
-import { linkCreations, parseLinkLine } from '../../src/host/netlink/link-requests.js';
 import { NetlinkLinkRunner } from '../../src/host/netlink/netlink-runner.js';
 import { deleteNetns } from '../helpers/netns.js';
+import { ipReference, links, makeNetns, twinNamespaces } from '../helpers/link-twins.js';
 import { OneShotRtnlChannel } from '../helpers/one-shot-rtnl-channel.js';
 
 const FILE_TAG = randomBytes(2).toString('hex');
-const namespaces: string[] = [];
 let twins = 0;
 
 afterAll(() => {
-  for (const ns of namespaces) deleteNetns(ns);
+  for (const ns of twinNamespaces) deleteNetns(ns);
 });
-
-function makeNetns(name: string): void {
-  namespaces.push(name);
-  execFileSync('ip', ['netns', 'add', name]);
-  execFileSync('ip', ['-n', name, '-batch', '-'], { input: 'link set lo up\nlink add up0 type veth peer name up1\nlink add fb0 type bridge\n' });
-}
 
 interface Run {
   ip: { ns: string; errors: LinkActionError[] };
@@ -46,64 +37,7 @@ async function runBoth(lines: readonly string[]): Promise<Run> {
   return { ip: { ns: ipNs, errors: ipErrors }, nl: { ns: nlNs, errors: nlErrors, channel, runner } };
 }
 
-/** `ip -force -batch`, with one defect of its own left out. ip caches
- * name → ifindex and drops an entry only when a line using it succeeds
- * (ll_drop_by_index), so after a failed line a name deleted and created again
- * later in the batch goes out with its dead index ("RTNETLINK answers: No
- * such device"). The runner has the kernel look names up and does not share
- * it; so the reference starts a fresh ip before a line creates a name the
- * running one has already looked up. Line numbers are the whole batch's. */
-async function ipReference(ns: string, lines: readonly string[]): Promise<LinkActionError[]> {
-  const errors: LinkActionError[] = [];
-  let start = 0;
-  let seen = new Set<string>();
-  const run = async (end: number) => {
-    for (const e of await new Ip(ns).batch(lines.slice(start, end))) {
-      errors.push(e.lineNumber === 0 ? e : new LinkActionError({ line: e.line, lineNumber: e.lineNumber + start, message: e.reason }));
-    }
-    start = end;
-    seen = new Set();
-  };
-  for (const [i, line] of lines.entries()) {
-    if (creationsOf(line).some((name) => seen.has(name))) await run(i);
-    for (const name of line.split(' ').filter((_, k, w) => ['dev', 'name', 'master', 'link'].includes(w[k - 1] ?? ''))) seen.add(name);
-  }
-  await run(lines.length);
-  return errors;
-}
-
-function creationsOf(line: string): string[] {
-  try {
-    return linkCreations(parseLinkLine(line));
-  } catch {
-    return []; // a line outside the vocabulary creates nothing in either
-  }
-}
-
 const failures = (errors: readonly LinkActionError[]) => errors.map((e) => ({ line: e.lineNumber, text: e.line, reason: e.reason, retryable: e.retryable }));
-
-// What differs between twins for reasons other than the lines: indexes, the
-// kernel's random MACs (the lines here set 02:00:00:… ones), timers, carrier and STP
-// port states that settle on their own time.
-const DROPPED = new Set(['ifindex', 'link_index', 'operstate', 'state']);
-const SETTLING_FLAGS = new Set(['LOWER_UP', 'NO-CARRIER', 'M-DOWN']);
-const RANDOM_MAC = /(?<![0-9a-f:])(?!02:00:00:)[0-9a-f]{1,2}(?::[0-9a-f]{1,2}){5}(?![0-9a-f:])/giu;
-
-function normalize(value: unknown): unknown {
-  if (typeof value === 'string') return value.replace(RANDOM_MAC, '<mac>');
-  if (Array.isArray(value)) return value.map(normalize);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value)
-      .filter(([k]) => !DROPPED.has(k) && !k.endsWith('timer'))
-      .map(([k, v]) => [k, k === 'flags' ? (v as string[]).filter((f) => !SETTLING_FLAGS.has(f)) : normalize(v)]));
-  }
-  return value;
-}
-
-function links(ns: string): unknown[] {
-  const list = JSON.parse(execFileSync('ip', ['-n', ns, '-j', '-d', 'link', 'show'], { encoding: 'utf8' })) as { ifname: string }[];
-  return list.sort((a, b) => a.ifname.localeCompare(b.ifname)).map(normalize);
-}
 
 function expectSame(run: Run): void {
   expect(failures(run.nl.errors)).toEqual(failures(run.ip.errors));
