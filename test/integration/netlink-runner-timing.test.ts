@@ -5,8 +5,11 @@
 // asserts both leave the same links, so the figures compare like with like.
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
+import { applyLinkActions } from '../../src/actuators/link-actuator.js';
 import { Ip } from '../../src/host/ip.js';
 import { NetlinkLinkRunner } from '../../src/host/netlink/netlink-runner.js';
+import type { LinkAction } from '../../src/reconcile/actions.js';
+import { DEFAULT_OWNERSHIP } from '../../src/reconcile/ownership.js';
 import { links, makeNetns, twinNamespaces } from '../helpers/link-twins.js';
 import { deleteNetns } from '../helpers/netns.js';
 import { OneShotRtnlChannel } from '../helpers/one-shot-rtnl-channel.js';
@@ -37,6 +40,16 @@ const VETHS = [...bridges, ...Array.from({ length: 100 }, (_, i) => [
   `link set dev qvo${i} alias vifd:p${i} up`,
 ]).flat()];
 
+/** The same 100 taps into 5 bridges as the actuator plans them: creations
+ * first (taps back to back), then one set-up stage, then noqueue. */
+const TAP_ACTIONS: LinkAction[] = [
+  ...Array.from({ length: 5 }, (_, b): LinkAction => ({ op: 'create-bridge', key: `link:br${b}`, name: `br${b}`, group: 4242, alias: `vifd:br${b}`, perPort: false })),
+  ...Array.from({ length: 100 }, (_, i): LinkAction[] => [
+    { op: 'create-tap', key: `p${i}`, name: `tap${i}` },
+    { op: 'set-link', key: `p${i}`, name: `tap${i}`, why: 'new', settings: { group: 4242, alias: `vifd:p${i}`, mac: `02:00:00:00:${hex(i)}:01`, mtu: 1450, master: `br${i % 5}`, up: true } },
+  ]).flat(),
+];
+
 async function measure(name: string, lines: string[]) {
   const ipNs = `nlact-${TAG}-${name}-ip`;
   const nlNs = `nlact-${TAG}-${name}-nl`;
@@ -57,6 +70,24 @@ async function measure(name: string, lines: string[]) {
 }
 
 describe('a 300-line round: ip -batch vs the netlink runner', () => {
+  it('100 tap bindings into 5 bridges through the actuator (2 ip batches + tc -batch, or the runner)', async () => {
+    const ipNs = `nlact-${TAG}-act-ip`;
+    const nlNs = `nlact-${TAG}-act-nl`;
+    makeNetns(ipNs);
+    makeNetns(nlNs);
+    let t = performance.now();
+    const viaIp = await applyLinkActions(new Ip(ipNs), TAP_ACTIONS, DEFAULT_OWNERSHIP);
+    const ipMs = performance.now() - t;
+    const channel = await OneShotRtnlChannel.open(nlNs);
+    const before = channel.spawns;
+    t = performance.now();
+    const viaNetlink = await applyLinkActions(new NetlinkLinkRunner(channel, channel.resolve), TAP_ACTIONS, DEFAULT_OWNERSHIP);
+    const nlMs = performance.now() - t;
+    console.log(`actuator: ${viaIp.linesRun} lines: ip ${ipMs.toFixed(0)} ms (${viaIp.batches} ip batches + tc); netlink runner over the one-shot helper ${nlMs.toFixed(0)} ms (${channel.spawns - before} processes, ${TAP_ACTIONS.filter((a) => a.op === 'create-tap').length} of them ip tuntap)`);
+    expect(viaIp.failures.size + viaNetlink.failures.size).toBe(0);
+    expect(links(nlNs)).toEqual(links(ipNs));
+  });
+
   it('100 taps into 5 bridges', () => measure('taps', TAPS));
   it('100 veth pairs into 5 bridges', () => measure('veths', VETHS));
 });

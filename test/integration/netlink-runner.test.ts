@@ -5,9 +5,12 @@
 // be equal. Every scenario gets a fresh twin pair (test/helpers/link-twins.ts).
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
+import { applyLinkActions, type ActuationResult } from '../../src/actuators/link-actuator.js';
 import type { LinkActionError } from '../../src/errors/host-errors.js';
 import { Ip } from '../../src/host/ip.js';
 import { NetlinkLinkRunner } from '../../src/host/netlink/netlink-runner.js';
+import type { LinkAction } from '../../src/reconcile/actions.js';
+import { DEFAULT_OWNERSHIP } from '../../src/reconcile/ownership.js';
 import { deleteNetns } from '../helpers/netns.js';
 import { ipReference, links, makeNetns, twinNamespaces } from '../helpers/link-twins.js';
 import { OneShotRtnlChannel } from '../helpers/one-shot-rtnl-channel.js';
@@ -155,6 +158,38 @@ describe('NetlinkLinkRunner against ip -force -batch', () => {
     expect(failures(run.ip.errors)).toEqual([]);
     expect(failures(run.nl.errors)).toEqual([expect.objectContaining({ line: 2, retryable: false })]);
     expect(links(run.nl.ns)).toContainEqual(expect.objectContaining({ ifname: 'tap1', ifalias: 'after' }));
+  });
+
+  it("the actuator's whole apply (two stages, noqueue) over ip and over the runner, with a foreign device in the way", async () => {
+    const actions: LinkAction[] = [
+      { op: 'create-bridge', key: 'link:brq1', name: 'brq1', group: 4242, alias: 'vifd:shared', perPort: false },
+      ...[1, 2, 3].flatMap((i): LinkAction[] => [
+        { op: 'create-tap', key: `p${i}`, name: `tap${i}`, ...(i === 2 ? { multiQueue: true } : {}) },
+        { op: 'set-link', key: `p${i}`, name: `tap${i}`, why: 'new', settings: { group: 4242, alias: `vifd:p${i}`, mac: `02:00:00:00:00:0${i}`, mtu: 1450, master: 'brq1', up: true } },
+      ]),
+      // fb0 (the fixture's bridge, not vifd's) holds the name this tap wants.
+      { op: 'create-tap', key: 'p4', name: 'fb0' },
+      { op: 'set-link', key: 'p4', name: 'fb0', why: 'new', settings: { group: 4242, alias: 'vifd:p4', master: 'brq1', up: true } },
+      { op: 'create-bridge', key: 'p5', name: 'qbr5', group: 4242, alias: 'vifd:p5', perPort: true },
+      { op: 'create-veth', key: 'p5', name: 'qvb5', peer: 'qvo5', group: 4242, alias: 'vifd:p5', mtu: 1450 },
+      { op: 'set-link', key: 'p5', name: 'qvb5', why: 'new', settings: { alias: 'vifd:p5', master: 'qbr5', up: true } },
+      { op: 'create-macvtap', key: 'p6', name: 'mvt6', lower: 'up0', mode: 'vepa', mac: '02:00:00:00:00:06', group: 4242, alias: 'vifd:p6', mtu: 1400 },
+      { op: 'set-link', key: 'p6', name: 'mvt6', why: 'new', settings: { alias: 'vifd:p6', up: true } },
+      { op: 'delete-link', key: 'p7', name: 'gone7', why: 'unplugged' },
+    ];
+    const n = ++twins;
+    const ipNs = `nlact-${FILE_TAG}-${n}-ip`;
+    const nlNs = `nlact-${FILE_TAG}-${n}-nl`;
+    makeNetns(ipNs);
+    makeNetns(nlNs);
+    const channel = await OneShotRtnlChannel.open(nlNs);
+    const summary = (r: ActuationResult) => ({ ...r, failures: [...r.failures].map(([key, errors]) => [key, errors.map((e) => e.message)]) });
+    const viaIp = summary(await applyLinkActions(new Ip(ipNs), actions, DEFAULT_OWNERSHIP));
+    const viaNetlink = summary(await applyLinkActions(new NetlinkLinkRunner(channel, channel.resolve), actions, DEFAULT_OWNERSHIP));
+    expect(viaIp.notCreated).toEqual(['fb0']);
+    expect(viaIp.skipped).toEqual([expect.stringContaining('link set dev fb0')]);
+    expect(viaNetlink).toEqual(viaIp);
+    expect(links(nlNs)).toEqual(links(ipNs));
   });
 
   describe('random line sets from the vocabulary', () => {
