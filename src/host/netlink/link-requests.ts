@@ -8,10 +8,11 @@
 // One deliberate difference from ip: `link set dev X` goes out with ifindex 0
 // and IFLA_IFNAME, so the kernel looks X up when it runs the request (ip looks
 // it up first and sends the index). A pipelined request can then name a
-// device an earlier request of the same batch creates. Kernels since 5.19
-// answer ENODEV for a missing name even when IFLA_GROUP is present (older
-// ones changed the whole group instead: "rtnetlink: return ENODEV when
-// ifname does not exist and group is given").
+// device an earlier request of the same batch creates. A name that is not a
+// device then gets ENODEV, even with IFLA_GROUP in the request: older kernels
+// instead applied such a request to every device of that group
+// (rtnl_group_changelink), which test/integration/netlink-runner.test.ts
+// checks does not happen on the kernel it runs on.
 import { VifdError } from '../../errors/vifd-error.js';
 import {
   encodeIfInfoMsg, encodeMessage, encodeNlas, type Nla, nlaNested, nlaString, nlaU32, nlaU8,
