@@ -125,7 +125,7 @@ describe('NetlinkLinkRunner', () => {
     expect(channel.calls).toEqual([]);
   });
 
-  it('noqueue: one request for all known devices; 1 when any failed or is unknown', async () => {
+  it('noqueue: one request for all known devices; 1 when any failed or is no device', async () => {
     const seen: number[] = [];
     const channel = new ScriptedChannel();
     channel.request = async (messages) => messages.map((m) => {
@@ -137,6 +137,29 @@ describe('NetlinkLinkRunner', () => {
     expect(await runnerOn(channel).noQueue(['tap1', 'tap2'])).toBe(0);
     expect(seen).toEqual([21, 0xffffffff, 22, 0xffffffff]);
     expect(await runnerOn(channel).noQueue(['tap1', 'nosuch'])).toBe(1);
+  });
+
+  it('noqueue asks the kernel for a device the resolver does not know yet (a tap the model has not seen)', async () => {
+    const channel = new ScriptedChannel();
+    const asked: string[] = [];
+    channel.request = async (messages) => messages.map((m) => {
+      const [msg] = parseMessages(m);
+      if (msg!.type === 18) {
+        const name = parseNlas(msg!.payload.subarray(IFINFOMSG_LEN)).get(3)!.toString().replace(/\0$/u, '');
+        asked.push(name);
+        if (name !== 'tap9') return [ack(ENODEV)];
+        const link = Buffer.alloc(16);
+        link.writeInt32LE(99, 4);
+        return [{ type: 16, flags: 0, seq: 1, pid: 0, payload: link }, ack(0)];
+      }
+      asked.push(`qdisc ${readI32(msg!.payload, 4)}`);
+      return [ack(0)];
+    });
+    expect(await runnerOn(channel).noQueue(['br0', 'tap9'])).toBe(0);
+    expect(asked).toEqual(['tap9', 'qdisc 3', 'qdisc 99']);
+    asked.length = 0;
+    expect(await runnerOn(channel).noQueue(['gone'])).toBe(1);
+    expect(asked).toEqual(['gone']);
   });
 
   it('a reply without its ack is the channel breaking its contract', async () => {

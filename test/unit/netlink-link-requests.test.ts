@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { constants } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { cannotFindDevice, masterMissing, rtnetlinkMessage, strerror, tuntapMessage } from '../../src/host/netlink/errno.js';
-import { encodeLinkCommand, linkCreations, LinkLineError, linkReferences, parseLinkLine, type LinkRequest } from '../../src/host/netlink/link-requests.js';
+import { encodeLinkCommand, getLinkRequest, linkCreations, LinkLineError, linkReferences, parseLinkLine, type LinkRequest } from '../../src/host/netlink/link-requests.js';
 import { noQueueRequest } from '../../src/host/netlink/qdisc-request.js';
 import { listNlas, parseMessages, readI32, readU16, readU32 } from '../../src/host/netlink/wire.js';
 
@@ -127,6 +127,10 @@ describe('link lines → rtnetlink requests', () => {
     }],
   ])('%s', (line, expected) => {
     expect(decode(encode(line))).toEqual(expected);
+  });
+
+  it('looks one device up by name (RTM_GETLINK, no dump)', () => {
+    expect(decode({ kind: 'netlink', message: getLinkRequest('tap1') })).toEqual({ type: 18, flags: REQUEST, ifi: ifi0, attrs: { ifname: 'tap1' } });
   });
 
   it('tuntap add becomes a tap to create, with its options', () => {

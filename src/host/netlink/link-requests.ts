@@ -16,7 +16,7 @@
 import { VifdError } from '../../errors/vifd-error.js';
 import {
   encodeIfInfoMsg, encodeMessage, encodeNlas, type Nla, nlaNested, nlaString, nlaU32, nlaU8,
-  NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST, RTM_DELLINK, RTM_NEWLINK,
+  NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST, RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK,
 } from './wire.js';
 
 // linux/if_link.h, linux/veth.h, linux/if.h, linux/socket.h
@@ -334,6 +334,11 @@ export function encodeLinkCommand(cmd: LinkCommand, resolve: IfIndexResolver): L
     case 'set':
       return encodeSet(cmd.name, cmd.settings, resolve);
   }
+}
+
+/** RTM_GETLINK of one device by name (answered by its RTM_NEWLINK, or ENODEV). */
+export function getLinkRequest(name: string): Buffer {
+  return encodeMessage(RTM_GETLINK, NLM_F_REQUEST, 0, encodeIfInfoMsg({ index: 0 }), [ifname(name)]);
 }
 
 function encodeSet(name: string, s: LinkSettings, resolve: IfIndexResolver): LinkRequest {

@@ -16,11 +16,11 @@ import { LinkActionError } from '../../errors/host-errors.js';
 import { VifdError } from '../../errors/vifd-error.js';
 import { cannotFindDevice, invalidArgument, masterMissing, rtnetlinkMessage, tuntapMessage } from './errno.js';
 import {
-  encodeLinkCommand, type IfIndexResolver, type LinkCommand, linkCreations, LinkLineError, linkReferences, parseLinkLine,
+  encodeLinkCommand, getLinkRequest, type IfIndexResolver, type LinkCommand, linkCreations, LinkLineError, linkReferences, parseLinkLine,
 } from './link-requests.js';
 import { noQueueRequest } from './qdisc-request.js';
 import type { RtnlChannel } from './rtnl-channel.js';
-import { type NlError, type NlMsg, NLMSG_ERROR, parseError } from './wire.js';
+import { type NlError, type NlMsg, NLMSG_ERROR, parseError, readI32, RTM_NEWLINK } from './wire.js';
 
 const { ENODEV } = constants.errno;
 
@@ -89,13 +89,21 @@ export class NetlinkLinkRunner {
    * dev D root noqueue` lines: 0 when all took, 1 otherwise (tc's exit code). */
   async noQueue(devices: readonly string[]): Promise<number> {
     if (devices.length === 0) return 0;
-    const known = devices.flatMap((device) => {
-      const ifindex = this.resolve(device);
-      return ifindex === undefined ? [] : [{ device, ifindex }];
-    });
+    const known = (await this.ifindexes(devices)).flatMap((ifindex, k) => (ifindex === undefined ? [] : [{ device: devices[k]!, ifindex }]));
     const replies = known.length === 0 ? [] : await this.channel.request(known.map((k) => noQueueRequest(k.ifindex)));
     const failed = replies.filter((r, k) => outcome(r, `(tc) qdisc replace dev ${known[k]!.device} root noqueue`).errno !== 0).length;
     return failed === 0 && known.length === devices.length ? 0 : 1;
+  }
+
+  /** From the resolver, else from the kernel: a tap is made by ioctl, and the
+   * channel promises nothing about when its model learns one. */
+  private async ifindexes(devices: readonly string[]): Promise<(number | undefined)[]> {
+    const indexes = devices.map((d) => this.resolve(d));
+    const unknown = devices.filter((_, k) => indexes[k] === undefined);
+    if (unknown.length === 0) return indexes;
+    const replies = await this.channel.request(unknown.map(getLinkRequest));
+    const asked = new Map(unknown.map((d, k) => [d, replies[k]?.find((m) => m.type === RTM_NEWLINK)]));
+    return devices.map((d, k) => indexes[k] ?? (asked.get(d) ? readI32(asked.get(d)!.payload, 4) : undefined));
   }
 }
 
