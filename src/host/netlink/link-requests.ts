@@ -80,13 +80,13 @@ export type LinkRequest =
 
 export type IfIndexResolver = (name: string) => number | undefined;
 
+/** A line outside the vocabulary (fields: line, word). */
 export class LinkLineError extends VifdError<'NETLINK_LINE_UNSUPPORTED'> {
-  readonly line: string;
+  /** The word ip's own error would name. */
   readonly word: string;
 
   constructor(line: string, word: string, why: string) {
     super('NETLINK_LINE_UNSUPPORTED', `ip ${line}: "${word}": ${why}`, { fields: { line, word } });
-    this.line = line;
     this.word = word;
   }
 }

@@ -5,7 +5,7 @@
 import { encodeMessage, encodeTcMsg, nlaString, NLM_F_CREATE, NLM_F_REPLACE, NLM_F_REQUEST, RTM_NEWQDISC } from './wire.js';
 
 const TCA_KIND = 1;
-export const TC_H_ROOT = 0xffffffff;
+const TC_H_ROOT = 0xffffffff;
 
 /** Seq 0 and no NLM_F_ACK: the channel sets both. */
 export function noQueueRequest(ifindex: number): Buffer {
