@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { LinkActionError } from '../../src/errors/host-errors.js';
 import { Ip } from '../../src/host/ip.js';
-import { linkCreations, parseLinkLine } from '../../src/host/netlink/link-requests.js';
+import { linkCreations, parseLinkLine } from '../../src/host/netlink/link-lines.js';
 
 /** Every namespace made here, for the test file's afterAll to delete. */
 export const twinNamespaces: string[] = [];

@@ -4,7 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { constants } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { cannotFindDevice, masterMissing, rtnetlinkMessage, strerror, tuntapMessage } from '../../src/host/netlink/errno.js';
-import { encodeLinkCommand, getLinkRequest, linkCreations, LinkLineError, linkReferences, parseLinkLine, type LinkRequest } from '../../src/host/netlink/link-requests.js';
+import { linkCreations, LinkLineError, linkReferences, parseLinkLine } from '../../src/host/netlink/link-lines.js';
+import { encodeLinkCommand, getLinkRequest, type LinkRequest } from '../../src/host/netlink/link-requests.js';
 import { noQueueRequest } from '../../src/host/netlink/qdisc-request.js';
 import { listNlas, parseMessages, readI32, readU16, readU32 } from '../../src/host/netlink/wire.js';
 

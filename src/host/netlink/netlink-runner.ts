@@ -15,9 +15,8 @@ import { constants } from 'node:os';
 import { LinkActionError } from '../../errors/host-errors.js';
 import { VifdError } from '../../errors/vifd-error.js';
 import { cannotFindDevice, invalidArgument, masterMissing, rtnetlinkMessage, tuntapMessage } from './errno.js';
-import {
-  encodeLinkCommand, getLinkRequest, type IfIndexResolver, type LinkCommand, linkCreations, LinkLineError, linkReferences, parseLinkLine,
-} from './link-requests.js';
+import { type LinkCommand, linkCreations, LinkLineError, linkReferences, parseLinkLine } from './link-lines.js';
+import { encodeLinkCommand, getLinkRequest, type IfIndexResolver } from './link-requests.js';
 import { noQueueRequest } from './qdisc-request.js';
 import type { RtnlChannel } from './rtnl-channel.js';
 import { type NlError, type NlMsg, NLMSG_ERROR, parseError, readI32, RTM_NEWLINK } from './wire.js';
