@@ -5,11 +5,11 @@
 // asserts both leave the same links, so the figures compare like with like.
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { applyLinkActions } from '../../src/actuators/link-actuator.js';
+import { applyLinkActions } from '../../src/host/links/link-actuator.js';
 import { Ip } from '../../src/host/ip.js';
 import { NetlinkLinkRunner } from '../../src/host/netlink/netlink-runner.js';
-import type { LinkAction } from '../../src/reconcile/actions.js';
-import { DEFAULT_OWNERSHIP } from '../../src/reconcile/ownership.js';
+import type { LinkAction } from '../../src/model/actions.js';
+import { DEFAULT_OWNERSHIP } from '../../src/model/ownership.js';
 import { links, makeNetns, twinNamespaces } from '../helpers/link-twins.js';
 import { deleteNetns } from '../helpers/netns.js';
 import { OneShotRtnlChannel } from '../helpers/one-shot-rtnl-channel.js';

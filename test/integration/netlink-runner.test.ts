@@ -5,12 +5,12 @@
 // be equal. Every scenario gets a fresh twin pair (test/helpers/link-twins.ts).
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { applyLinkActions, type ActuationResult } from '../../src/actuators/link-actuator.js';
+import { applyLinkActions, type ActuationResult } from '../../src/host/links/link-actuator.js';
 import type { LinkActionError } from '../../src/errors/host-errors.js';
 import { Ip } from '../../src/host/ip.js';
 import { NetlinkLinkRunner } from '../../src/host/netlink/netlink-runner.js';
-import type { LinkAction } from '../../src/reconcile/actions.js';
-import { DEFAULT_OWNERSHIP } from '../../src/reconcile/ownership.js';
+import type { LinkAction } from '../../src/model/actions.js';
+import { DEFAULT_OWNERSHIP } from '../../src/model/ownership.js';
 import { deleteNetns } from '../helpers/netns.js';
 import { ipReference, links, makeNetns, twinNamespaces } from '../helpers/link-twins.js';
 import { OneShotRtnlChannel } from '../helpers/one-shot-rtnl-channel.js';

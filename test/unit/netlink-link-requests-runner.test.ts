@@ -2,7 +2,7 @@
 // pipelined requests, where it waits, and how replies become ip's failures.
 import { constants } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import type { LinkBatchRunner } from '../../src/actuators/link-actuator.js';
+import type { LinkBatchRunner } from '../../src/host/links/link-actuator.js';
 import { NetlinkLinkRunner, NetlinkReplyError } from '../../src/host/netlink/netlink-runner.js';
 import type { RtnlChannel } from '../../src/host/netlink/rtnl-channel.js';
 import { IFINFOMSG_LEN, type NlMsg, NLMSG_ERROR, parseMessages, parseNlas, readI32, readU32 } from '../../src/host/netlink/wire.js';

@@ -14,6 +14,7 @@
 import { constants } from 'node:os';
 import { LinkActionError } from '../../errors/host-errors.js';
 import { VifdError } from '../../errors/vifd-error.js';
+import type { LinkBatchRunner } from '../links/link-actuator.js';
 import { cannotFindDevice, invalidArgument, masterMissing, rtnetlinkMessage, tuntapMessage } from './errno.js';
 import { type LinkCommand, linkCreations, LinkLineError, linkReferences, parseLinkLine } from './link-lines.js';
 import { encodeLinkCommand, getLinkRequest, type IfIndexResolver } from './link-requests.js';
@@ -36,8 +37,7 @@ interface InFlight {
   message: Buffer;
 }
 
-/** The actuator's LinkBatchRunner (structurally, as host/ip.ts's Ip: host imports nothing above it). */
-export class NetlinkLinkRunner {
+export class NetlinkLinkRunner implements LinkBatchRunner {
   constructor(private readonly channel: RtnlChannel, private readonly resolve: IfIndexResolver) {}
 
   async batch(lines: readonly string[]): Promise<LinkActionError[]> {
