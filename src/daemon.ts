@@ -9,7 +9,7 @@ import { LinuxHost } from './host/host.js';
 import { LinkMonitor } from './host/link-monitor.js';
 import { OvsHost } from './host/ovs-host.js';
 import { wedgeableForTests } from './host/test-wedge.js';
-import { DEFAULT_OWNERSHIP } from './model/ownership.js';
+import { planningOf } from './app/planning.js';
 import { Reconciler } from './reconcile/reconciler.js';
 import { DirectorySource } from './sources/directory-source.js';
 import type { AttachedEtcd, EtcdOptions } from './sources/etcd/attach.js';
@@ -77,7 +77,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   const lock = await lockStateDir(o.stateDir);
   const life = new Lifecycle(logger);
   life.started('lock', () => lock.release());
-  const ownership = DEFAULT_OWNERSHIP;
+  const { ownership, defaults } = planningOf(o);
   const store = new DesiredStore();
   const statusStore = new StatusStore(o.stateDir, {
     onHealth: (health) => {
@@ -102,7 +102,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     ownership,
     logger,
     associator,
-    options: { resyncMs: o.resyncMs, ...(o.ovsDatapathType ? { defaultDatapathType: o.ovsDatapathType } : {}), ...(o.defaultReadyWhen ? { defaultReadyWhen: o.defaultReadyWhen } : {}) },
+    options: { resyncMs: o.resyncMs, ...defaults },
   });
   life.started('reconciler', () => reconciler.stop()); // lets the round in flight finish and record status
   await life.step('reconciler', async () => {
