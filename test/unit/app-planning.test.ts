@@ -38,7 +38,7 @@ describe('readPlanningState and planContextOf', () => {
     const dir = await mkdtemp(join(tmpdir(), 'splits-planning-'));
     dirs.push(dir);
     await new IntentJournal(dir, join(dir, 'run')).record(['tapA', 'qvbA']);
-    const request = { kind: '802.1qbh' as const, uplink: 'eth9', mac: 'fa:16:3e:00:00:01', instance: 'i', profile: { name: 'p' } };
+    const request = { kind: '802.1qbh' as const, uplink: 'eth9', mac: 'fa:16:3e:00:00:01', instance: 'i', profile: { profileId: 'p' } };
     await new AssociationStore(dir).write([
       { port: 'held', request, state: 'associated', at: '2026-01-01T00:00:00.000Z' },
       { port: 'pending', request, state: 'associating', at: '2026-01-01T00:00:00.000Z' },
