@@ -10,6 +10,7 @@ import { LinkMonitor } from './host/link-monitor.js';
 import { OvsHost } from './host/ovs-host.js';
 import { wedgeableForTests } from './host/test-wedge.js';
 import { planningOf } from './app/planning.js';
+import { apiControlOf } from './app/reconcile-control.js';
 import { Reconciler } from './reconcile/reconciler.js';
 import { DirectorySource } from './sources/directory-source.js';
 import type { AttachedEtcd, EtcdOptions } from './sources/etcd/attach.js';
@@ -114,7 +115,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     // Give OVSDB a moment, so OVS bindings do not start out Failed; it may also come later.
     await ovs.connect(2000).catch(() => logger.warn({ ovsdb: o.ovsdb }, 'OVSDB not reachable yet; OVS bindings wait for it'));
   }
-  const api = new Api({ stateDir: o.stateDir, ...o.api, store, reconciler, logger, stateHealth: () => statusStore.health() });
+  const api = new Api({ stateDir: o.stateDir, ...o.api, store, reconciler: apiControlOf(reconciler), logger, stateHealth: () => statusStore.health() });
   const apiBindings = await life.step('API bindings', () => api.load()); // before the directory: a port the API held keeps it
   logger.info({ bindings: apiBindings }, 'API bindings loaded');
   const source = new DirectorySource({ dir: o.desiredDir, store, logger, onChange: (ports) => reconciler.desiredChanged(ports) });
