@@ -9,7 +9,8 @@ import { LinuxHost } from './host/host.js';
 import { LinkMonitor } from './host/link-monitor.js';
 import { OvsHost } from './host/ovs-host.js';
 import { wedgeableForTests } from './host/test-wedge.js';
-import { DEFAULT_OWNERSHIP } from './model/ownership.js';
+import { planningOf } from './app/planning.js';
+import { apiControlOf } from './app/reconcile-control.js';
 import { Reconciler } from './reconcile/reconciler.js';
 import { DirectorySource } from './sources/directory-source.js';
 import type { AttachedEtcd, EtcdOptions } from './sources/etcd/attach.js';
@@ -77,7 +78,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   const lock = await lockStateDir(o.stateDir);
   const life = new Lifecycle(logger);
   life.started('lock', () => lock.release());
-  const ownership = DEFAULT_OWNERSHIP;
+  const { ownership, defaults } = planningOf(o);
   const store = new DesiredStore();
   const statusStore = new StatusStore(o.stateDir, {
     onHealth: (health) => {
@@ -102,7 +103,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     ownership,
     logger,
     associator,
-    options: { resyncMs: o.resyncMs, ...(o.ovsDatapathType ? { defaultDatapathType: o.ovsDatapathType } : {}), ...(o.defaultReadyWhen ? { defaultReadyWhen: o.defaultReadyWhen } : {}) },
+    options: { resyncMs: o.resyncMs, ...defaults },
   });
   life.started('reconciler', () => reconciler.stop()); // lets the round in flight finish and record status
   await life.step('reconciler', async () => {
@@ -114,7 +115,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     // Give OVSDB a moment, so OVS bindings do not start out Failed; it may also come later.
     await ovs.connect(2000).catch(() => logger.warn({ ovsdb: o.ovsdb }, 'OVSDB not reachable yet; OVS bindings wait for it'));
   }
-  const api = new Api({ stateDir: o.stateDir, ...o.api, store, reconciler, logger, stateHealth: () => statusStore.health() });
+  const api = new Api({ stateDir: o.stateDir, ...o.api, store, reconciler: apiControlOf(reconciler), logger, stateHealth: () => statusStore.health() });
   const apiBindings = await life.step('API bindings', () => api.load()); // before the directory: a port the API held keeps it
   logger.info({ bindings: apiBindings }, 'API bindings loaded');
   const source = new DirectorySource({ dir: o.desiredDir, store, logger, onChange: (ports) => reconciler.desiredChanged(ports) });

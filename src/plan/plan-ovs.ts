@@ -3,6 +3,11 @@
 //
 // Ownership lives in OVSDB itself: Interface and Port rows vifd adds carry
 // external_ids:vifd-port=<port>; bridges it creates carry vifd-owner=vifd.
+//
+// Every decision about OVS rows is made here: is the port there, on the
+// right bridge; do its Interface's external_ids need changing; its VLAN
+// columns; which bridge goes. host/ovsdb/ovs-plan.ts only turns these
+// changes into one transaction (may-exist against the snapshot it is given).
 import type { DesiredView } from '../desired/store.js';
 import type { DesiredOvsPort } from '../desired/spec.js';
 import type { OvsChanges, OvsSnapshot } from '../host/ovsdb/index.js';
