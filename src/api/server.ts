@@ -141,7 +141,7 @@ export class ApiServer {
   private errorReply(error: unknown, method: string, url: string | undefined): Reply {
     if (error instanceof ApiError) {
       if (error.status >= 500) this.o.logger.error({ err: error, method, url }, 'API request failed');
-      return { status: error.status, body: { code: error.code, message: error.message, ...error.details() } };
+      return { status: error.status, body: { code: error.code, message: error.message, ...error.fields } };
     }
     this.o.logger.error({ err: error, method, url }, 'API request failed');
     return { status: 500, body: { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) } };
