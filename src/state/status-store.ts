@@ -8,6 +8,7 @@
 import { chmod, mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isPortId } from '../desired/port-id.js';
+import { VifdError } from '../errors/vifd-error.js';
 import type { BindingStatus } from '../model/status.js';
 import { STATE_DIR_MODE, writeFileAtomic, writeFilesAtomic } from './atomic-write.js';
 
@@ -17,11 +18,9 @@ const TEMP_FILE = /^\..+\.\d+\.\d+\.tmp$/u;
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
 
-export class NotAPortIdError extends Error {
-  readonly code = 'NOT_A_PORT_ID';
+export class NotAPortIdError extends VifdError<'NOT_A_PORT_ID'> {
   constructor(readonly value: string) {
-    super(`refusing to use ${JSON.stringify(value.slice(0, 64))} as a port id in a state file name`);
-    this.name = 'NotAPortIdError';
+    super('NOT_A_PORT_ID', `refusing to use ${JSON.stringify(value.slice(0, 64))} as a port id in a state file name`, { fields: { value: value.slice(0, 64) } });
   }
 }
 
