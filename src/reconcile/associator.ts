@@ -12,6 +12,7 @@
 // desired and re-checks (queries) the others instead of trusting them.
 import PQueue from 'p-queue';
 import { AgentGate } from './agent-gate.js';
+import { backoffDelay } from '../lib/backoff.js';
 import type { Logger } from 'pino';
 import type { DesiredView } from '../desired/store.js';
 import type { LinkSnapshot } from '../observed/links.js';
@@ -255,7 +256,7 @@ export class Associator implements AssociationControl {
     const max = this.o.maxDelayMs ?? 60_000;
     // The uplink's driver has no port-profile support: only new hardware or a
     // new driver changes that, so retrying soon only churns; wait the longest.
-    const delay = code === 'PORT_PROFILE_UNSUPPORTED' ? max : Math.min(max, (this.o.baseDelayMs ?? 1000) * 2 ** (e.attempts - 1));
+    const delay = code === 'PORT_PROFILE_UNSUPPORTED' ? max : backoffDelay(e.attempts, { baseMs: this.o.baseDelayMs ?? 1000, maxMs: max });
     e.state = 'failed';
     e.code = code;
     e.mayHold = !NEVER_HELD.has(code);
