@@ -9,6 +9,7 @@ import { chmod, mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isPortId } from '../desired/port-id.js';
 import { VifdError } from '../errors/vifd-error.js';
+import { backoffDelay } from '../lib/backoff.js';
 import type { BindingStatus } from '../model/status.js';
 import { STATE_DIR_MODE, writeFileAtomic, writeFilesAtomic } from './atomic-write.js';
 
@@ -51,7 +52,8 @@ export class StatusStore {
   private summary: string | undefined;
   private failing: { error: string; since: string } | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
-  private retryMs = RETRY_MIN_MS;
+  /** Failed flushes in a row: the retry's backoff. */
+  private retries = 0;
   private flushing: Promise<void> = Promise.resolve();
   private stopped = false;
 
@@ -185,7 +187,7 @@ export class StatusStore {
     if (errors.length === 0) {
       if (this.failing) {
         this.failing = undefined;
-        this.retryMs = RETRY_MIN_MS;
+        this.retries = 0;
         this.options.onHealth?.(this.health());
       }
       return;
@@ -196,8 +198,7 @@ export class StatusStore {
     this.failing = { error, since: this.failing?.since ?? new Date().toISOString() };
     if (wasOk) this.options.onHealth?.(this.health());
     if (this.stopped || this.retryTimer) return;
-    const delay = this.retryMs;
-    this.retryMs = Math.min(RETRY_MAX_MS, this.retryMs * 2);
+    const delay = backoffDelay(++this.retries, { baseMs: RETRY_MIN_MS, maxMs: RETRY_MAX_MS });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       void this.flush();
