@@ -5,13 +5,14 @@
 // with backoff until it lands; the others of the same round land on their
 // own. While writes fail, health() says so (readiness and the summary show
 // it); the host work that needs no disk goes on.
-import { chmod, mkdir, readdir, readFile, unlink } from 'node:fs/promises';
+import { chmod, mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isPortId } from '../desired/port-id.js';
-import { VifdError } from '../errors/vifd-error.js';
+import { errorCode, VifdError } from '../errors/vifd-error.js';
 import { backoffDelay } from '../lib/backoff.js';
 import type { BindingStatus } from '../model/status.js';
 import { STATE_DIR_MODE, writeFileAtomic, writeFilesAtomic } from './atomic-write.js';
+import { asObject, readJsonState } from './json-state-file.js';
 
 const PORT_FILE = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.json$/u;
 /** writeFileAtomic's temp files: `.<name>.<pid>.<n>.tmp`. */
@@ -37,6 +38,13 @@ export interface StateHealth {
 export interface StatusStoreOptions {
   /** Called when writes start or stop failing. */
   onHealth?: (health: StateHealth) => void;
+}
+
+/** The status in file `name`: a status, and of the port the name says. */
+function statusNamed(name: string, json: unknown): BindingStatus | undefined {
+  const status = asObject(json);
+  if (typeof status?.['port'] !== 'string' || typeof status['phase'] !== 'string') return undefined;
+  return `${status['port']}.json` === name ? (status as unknown as BindingStatus) : undefined;
 }
 
 /** The status file of a port: only ever a canonical UUID names a file. */
@@ -122,21 +130,16 @@ export class StatusStore {
     try {
       names = await readdir(this.dir);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { statuses, corrupt };
+      if (errorCode(error) === 'ENOENT') return { statuses, corrupt };
       throw error;
     }
     await Promise.all(
       names
         .filter((n) => PORT_FILE.test(n))
         .map(async (name) => {
-          try {
-            const status = JSON.parse(await readFile(join(this.dir, name), 'utf8')) as BindingStatus;
-            if (typeof status.port !== 'string' || typeof status.phase !== 'string') throw new Error('not a status');
-            if (`${status.port}.json` !== name) throw new Error('names another port');
-            statuses.push(status);
-          } catch {
-            corrupt.push(name);
-          }
+          const { value, corrupt: bad } = await readJsonState(join(this.dir, name), (json) => statusNamed(name, json));
+          if (value) statuses.push(value);
+          else if (bad) corrupt.push(name);
         }),
     );
     statuses.sort((a, b) => a.port.localeCompare(b.port));
@@ -162,7 +165,7 @@ export class StatusStore {
         try {
           await unlink(fileOf(this.dir, port));
         } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+          if (errorCode(error) === 'ENOENT') return;
           errors.push(error as Error);
           failed.add(fileOf(this.dir, port));
         }
