@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { isPortId } from '../desired/port-id.js';
 import { errorCode, VifdError } from '../errors/vifd-error.js';
 import { backoffDelay } from '../lib/backoff.js';
+import { UUID_JSON_FILE } from '../lib/uuid.js';
 import type { BindingStatus } from '../model/status.js';
 import { STATE_DIR_MODE, writeFileAtomic, writeFilesAtomic } from './atomic-write.js';
 import { asObject, readJsonState } from './json-state-file.js';
 
-const PORT_FILE = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.json$/u;
 /** writeFileAtomic's temp files: `.<name>.<pid>.<n>.tmp`. */
 const TEMP_FILE = /^\..+\.\d+\.\d+\.tmp$/u;
 const RETRY_MIN_MS = 500;
@@ -91,7 +91,7 @@ export class StatusStore {
   /** Removes a corrupt status file; the binding's status is rebuilt from the
    * host and the desired state (and dropped if the port is gone). */
   async discard(fileName: string): Promise<void> {
-    if (PORT_FILE.test(fileName)) await unlink(join(this.dir, fileName)).catch(() => undefined);
+    if (UUID_JSON_FILE.test(fileName)) await unlink(join(this.dir, fileName)).catch(() => undefined);
   }
 
   /** Writes many statuses with one syncfs (a round can settle thousands).
@@ -135,7 +135,7 @@ export class StatusStore {
     }
     await Promise.all(
       names
-        .filter((n) => PORT_FILE.test(n))
+        .filter((n) => UUID_JSON_FILE.test(n))
         .map(async (name) => {
           const { value, corrupt: bad } = await readJsonState(join(this.dir, name), (json) => statusNamed(name, json));
           if (value) statuses.push(value);
