@@ -4,8 +4,7 @@
 // from /etc/machine-id (32 hex digits, formatted as a UUID).
 import { readFile } from 'node:fs/promises';
 import { VifdError } from '../errors/vifd-error.js';
-
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/u;
+import { UUID_CANONICAL } from '../lib/uuid.js';
 
 export class HostUuidError extends VifdError<'HOST_UUID_UNAVAILABLE'> {
   constructor(readonly problems: string[]) {
@@ -26,7 +25,7 @@ export async function readHostUuid(read: ReadText = readText): Promise<string> {
   const problems: string[] = [];
   try {
     const dmi = (await read('/sys/class/dmi/id/product_uuid')).trim().toLowerCase();
-    if (UUID_RE.test(dmi) && dmi !== '00000000-0000-0000-0000-000000000000') return dmi;
+    if (UUID_CANONICAL.test(dmi) && dmi !== '00000000-0000-0000-0000-000000000000') return dmi;
     problems.push(`product_uuid is not a usable UUID (${JSON.stringify(dmi)})`);
   } catch (error) {
     problems.push(`product_uuid: ${(error as Error).message}`);
