@@ -5,6 +5,7 @@ import { chmod, lstat, unlink } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import type { Logger } from 'pino';
+import { errorCode } from '../errors/vifd-error.js';
 import { formatApiAddress, type ApiAddress } from './address.js';
 import { ApiAddressError, ApiError, ApiSocketInUseError, MethodNotAllowedError, PayloadTooLargeError, UnauthorizedError } from './errors.js';
 import { buildRoutes, matchRoute, type ApiContext, type Reply } from './routes.js';
@@ -51,7 +52,7 @@ async function clearStaleSocket(path: string): Promise<void> {
 }
 
 function clientWentAway(req: IncomingMessage, error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const code = errorCode(error);
   return req.socket.destroyed || code === 'ECONNRESET' || code === 'ECONNABORTED' || (error instanceof Error && error.message === 'aborted');
 }
 
