@@ -1,6 +1,6 @@
 // Errors of the native OVSDB client. Each has a stable `code`, an optional
 // `cause`, and structured fields (never only a message to parse).
-import { VifdError } from '../../errors/vifd-error.js';
+import { errorCode, VifdError } from '../../errors/vifd-error.js';
 
 /** Base class: every OVSDB client error is an OvsdbError. */
 export abstract class OvsdbError<Code extends string = string> extends VifdError<Code> {}
@@ -19,7 +19,7 @@ export class OvsdbConnectError extends OvsdbError<'OVSDB_CONNECT_FAILED'> {
   readonly path: string;
   readonly errno: string | undefined;
   constructor(f: { path: string; cause: unknown }) {
-    const errno = (f.cause as NodeJS.ErrnoException | undefined)?.code;
+    const errno = errorCode(f.cause);
     super('OVSDB_CONNECT_FAILED', `cannot connect to OVSDB at unix:${f.path}: ${String((f.cause as Error | undefined)?.message ?? f.cause)}`, {
       cause: f.cause,
       fields: { path: f.path, errno },
