@@ -12,6 +12,7 @@
 // desired and re-checks (queries) the others instead of trusting them.
 import PQueue from 'p-queue';
 import { AgentGate } from './agent-gate.js';
+import { errorCode } from '../errors/vifd-error.js';
 import { backoffDelay } from '../lib/backoff.js';
 import type { Logger } from 'pino';
 import type { DesiredView } from '../desired/store.js';
@@ -251,7 +252,7 @@ export class Associator implements AssociationControl {
   }
 
   private failed(e: Entry, step: string, error: unknown): void {
-    const code = (error as { code?: string }).code ?? 'ASSOCIATION_FAILED';
+    const code = errorCode(error) ?? 'ASSOCIATION_FAILED';
     e.attempts++;
     const max = this.o.maxDelayMs ?? 60_000;
     // The uplink's driver has no port-profile support: only new hardware or a
@@ -302,7 +303,7 @@ export class Associator implements AssociationControl {
       await this.o.driver.disassociate(e.request);
       this.o.logger.info({ port: e.port, uplink: e.request.uplink, kind: e.request.kind }, `${label} disassociated`);
     } catch (error) {
-      this.o.logger.warn({ port: e.port, uplink: e.request.uplink, code: (error as { code?: string }).code, answer: describeAssociationError(error) }, `${label} disassociation failed (best effort; the port is unplugged anyway)`);
+      this.o.logger.warn({ port: e.port, uplink: e.request.uplink, code: errorCode(error), answer: describeAssociationError(error) }, `${label} disassociation failed (best effort; the port is unplugged anyway)`);
     }
     if (this.entries.get(e.port) === e) this.entries.delete(e.port);
     this.persist();
