@@ -195,8 +195,8 @@ export class StatusStore {
       }
       return;
     }
-    const first = errors[0] as NodeJS.ErrnoException;
-    const error = `${first.code ?? 'ERROR'}: ${first.message}`;
+    const first = errors[0]!;
+    const error = `${errorCode(first) ?? 'ERROR'}: ${first.message}`;
     const wasOk = this.failing === undefined;
     this.failing = { error, since: this.failing?.since ?? new Date().toISOString() };
     if (wasOk) this.options.onHealth?.(this.health());
