@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { ApiAddress } from './api/address.js';
 import { Api } from './api/api.js';
 import { DesiredStore } from './desired/store.js';
+import { VifdError } from './errors/vifd-error.js';
 import type { ReadyWhen } from './desired/schema.js';
 import { LinuxHost } from './host/host.js';
 import { LinkMonitor } from './host/link-monitor.js';
@@ -41,11 +42,9 @@ export interface DaemonOptions {
   api?: { address?: ApiAddress; token?: string };
 }
 
-export class NetnsMissingError extends Error {
-  readonly code = 'NETNS_MISSING';
-  constructor(readonly netns: string) {
-    super(`network namespace ${netns} does not exist (ip netns add ${netns})`);
-    this.name = 'NetnsMissingError';
+export class NetnsMissingError extends VifdError<'NETNS_MISSING'> {
+  constructor(readonly netns: string, cause?: unknown) {
+    super('NETNS_MISSING', `network namespace ${netns} does not exist (ip netns add ${netns})`, { cause, fields: { netns } });
   }
 }
 
@@ -54,7 +53,7 @@ export async function assertNetnsExists(netns: string | undefined): Promise<void
   try {
     await access(`/run/netns/${netns}`);
   } catch (cause) {
-    throw new NetnsMissingError(netns);
+    throw new NetnsMissingError(netns, cause);
   }
 }
 

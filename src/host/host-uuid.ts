@@ -3,14 +3,12 @@
 // /sys/class/dmi/id/product_uuid when readable (root only), else derives one
 // from /etc/machine-id (32 hex digits, formatted as a UUID).
 import { readFile } from 'node:fs/promises';
+import { VifdError } from '../errors/vifd-error.js';
+import { UUID_CANONICAL } from '../lib/uuid.js';
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/u;
-
-export class HostUuidError extends Error {
-  readonly code = 'HOST_UUID_UNAVAILABLE';
-  constructor(detail: string) {
-    super(`no host UUID for 802.1Qbh: ${detail}`);
-    this.name = 'HostUuidError';
+export class HostUuidError extends VifdError<'HOST_UUID_UNAVAILABLE'> {
+  constructor(readonly problems: string[]) {
+    super('HOST_UUID_UNAVAILABLE', `no host UUID for 802.1Qbh: ${problems.join('; ')}`, { fields: { problems } });
   }
 }
 
@@ -27,7 +25,7 @@ export async function readHostUuid(read: ReadText = readText): Promise<string> {
   const problems: string[] = [];
   try {
     const dmi = (await read('/sys/class/dmi/id/product_uuid')).trim().toLowerCase();
-    if (UUID_RE.test(dmi) && dmi !== '00000000-0000-0000-0000-000000000000') return dmi;
+    if (UUID_CANONICAL.test(dmi) && dmi !== '00000000-0000-0000-0000-000000000000') return dmi;
     problems.push(`product_uuid is not a usable UUID (${JSON.stringify(dmi)})`);
   } catch (error) {
     problems.push(`product_uuid: ${(error as Error).message}`);
@@ -39,5 +37,5 @@ export async function readHostUuid(read: ReadText = readText): Promise<string> {
   } catch (error) {
     problems.push(`machine-id: ${(error as Error).message}`);
   }
-  throw new HostUuidError(problems.join('; '));
+  throw new HostUuidError(problems);
 }

@@ -4,6 +4,7 @@
 // across chunk boundaries. It works on bytes: `{ } [ ] " \` are ASCII, and a
 // UTF-8 multi-byte sequence never contains them, so a character split across
 // chunks is only decoded once the whole message is there.
+import { VifdError } from '../errors/vifd-error.js';
 
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
@@ -12,13 +13,9 @@ const CLOSE_BRACKET = 0x5d;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
-export class JsonSplitError extends Error {
-  readonly code = 'OVSDB_PROTOCOL_ERROR';
-  readonly excerpt: string;
-  constructor(message: string, excerpt: string) {
-    super(message);
-    this.name = 'JsonSplitError';
-    this.excerpt = excerpt;
+export class JsonSplitError extends VifdError<'OVSDB_PROTOCOL_ERROR'> {
+  constructor(message: string, readonly excerpt: string) {
+    super('OVSDB_PROTOCOL_ERROR', message, { fields: { excerpt } });
   }
 }
 

@@ -4,6 +4,8 @@
 // attempts, one probe goes through after a shared, capped exponential wait,
 // the others wait for it and all go when the agent answers again. Until the
 // first answer (at start-up) the agent's state is unknown: one probe first.
+import { backoffDelay } from '../lib/backoff.js';
+
 export interface AgentGateOptions {
   now: () => number;
   baseDelayMs: number;
@@ -49,7 +51,7 @@ export class AgentGate {
     if (this.probe === port) this.probe = undefined;
     this.known = true;
     this.failures++;
-    const delay = Math.min(this.o.maxDelayMs, this.o.baseDelayMs * 2 ** (this.failures - 1));
+    const delay = backoffDelay(this.failures, { baseMs: this.o.baseDelayMs, maxMs: this.o.maxDelayMs });
     this.downUntil = this.o.now() + delay;
     this.waiting.add(port);
     if (this.timer) clearTimeout(this.timer);

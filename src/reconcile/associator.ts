@@ -12,6 +12,7 @@
 // <state-dir>/associations.json, so a restart disassociates ports no longer
 // desired and re-checks (queries) the others instead of trusting them.
 import { AgentGate } from './agent-gate.js';
+import { errorCode } from '../errors/vifd-error.js';
 import type { Logger } from 'pino';
 import type { DesiredView } from '../desired/store.js';
 import type { LinkSnapshot } from '../observed/links.js';
@@ -184,7 +185,7 @@ export class Associator implements AssociationControl {
   }
 
   private failed(e: Entry, step: string, error: unknown): void {
-    const code = (error as { code?: string }).code ?? 'ASSOCIATION_FAILED';
+    const code = errorCode(error) ?? 'ASSOCIATION_FAILED';
     e.attempts++;
     const delay = retryDelay(code, e.attempts, this.o);
     markFailed(e, step, error, code, delay, this.now());

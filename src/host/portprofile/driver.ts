@@ -1,6 +1,7 @@
 // The host side of port-profile associations: 802.1Qbg through lldpad
 // (vdp.ts) and 802.1Qbh through the uplink's driver (qbh.ts). The Associator
 // decides when; this only runs them.
+import { errorCode } from '../../errors/vifd-error.js';
 import { runCommand } from '../run.js';
 import { associateQbh, disassociateQbh, queryQbh } from './qbh.js';
 import { PORT_PROFILE_RESPONSE_SUCCESS } from './qbh-message.js';
@@ -98,7 +99,7 @@ export class PortProfileDriver implements AssociationDriver {
       if (status?.response === PORT_PROFILE_RESPONSE_SUCCESS) return { held: true };
       return { held: false, reason: `the driver of ${r.uplink} reports ${status?.responseName ?? 'no port profile'}` };
     } catch (error) {
-      const code = (error as { code?: string }).code;
+      const code = errorCode(error);
       // No agent, or no port-profile support at all: nothing holds the association.
       if (code === 'LLDPAD_NOT_RUNNING' || code === 'PORT_PROFILE_UNSUPPORTED') return { held: false, reason: describeAssociationError(error) };
       return { held: 'unknown', reason: describeAssociationError(error) };

@@ -2,6 +2,7 @@
 // bounded number at a time: associate, disassociate, re-check (query). What a
 // result means for the entry is the state machine's (entry.ts); what happens
 // next (retry, lldpad gate, settling the port) is the associator's.
+import { errorCode } from '../../errors/vifd-error.js';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { kindLabel, type AssociationRequest } from '../../model/association.js';
@@ -77,7 +78,7 @@ export class AssociationWorker {
       await this.o.driver.disassociate(e.request);
       this.o.logger.info({ port: e.port, uplink: e.request.uplink, kind: e.request.kind }, `${label} disassociated`);
     } catch (error) {
-      this.o.logger.warn({ port: e.port, uplink: e.request.uplink, code: (error as { code?: string }).code, answer: describeAssociationError(error) }, `${label} disassociation failed (best effort; the port is unplugged anyway)`);
+      this.o.logger.warn({ port: e.port, uplink: e.request.uplink, code: errorCode(error), answer: describeAssociationError(error) }, `${label} disassociation failed (best effort; the port is unplugged anyway)`);
     }
     if (this.events.current(e)) this.events.disassociated(e);
     this.events.persist();

@@ -1,9 +1,9 @@
 // The last desired state read from etcd, kept in the state directory so that
 // a restart while etcd is unreachable still knows (and keeps repairing) the
 // bindings it had: etcd unreachable is never "everything deleted".
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../state/atomic-write.js';
+import { asObject, readJsonState } from '../../state/json-state-file.js';
 
 export interface EtcdCacheContent {
   prefix: string;
@@ -21,15 +21,14 @@ export class EtcdCache {
     this.path = join(stateDir, 'etcd-cache.json');
   }
 
-  /** The cache for this prefix, or undefined (absent, corrupt, other prefix). */
+  /** The cache for this prefix, or undefined (absent, corrupt, other prefix):
+   * a cache that cannot be used is as good as none, etcd is asked instead. */
   async load(prefix: string): Promise<EtcdCacheContent | undefined> {
-    try {
-      const content = JSON.parse(await readFile(this.path, 'utf8')) as EtcdCacheContent;
-      if (content.prefix !== prefix || typeof content.values !== 'object' || content.values === null) return undefined;
-      return content;
-    } catch {
-      return undefined;
-    }
+    const { value } = await readJsonState(this.path, (json) => {
+      const content = asObject(json);
+      return content?.['prefix'] === prefix && asObject(content['values']) ? (content as unknown as EtcdCacheContent) : undefined;
+    });
+    return value;
   }
 
   /** Saves soon (writes are folded: at most one per `delayMs`). */
