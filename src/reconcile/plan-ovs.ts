@@ -171,7 +171,7 @@ export function planOvs(input: OvsPlanInput): OvsRoundPlan {
   const planOwnedBridge = (key: WorkKey, name: string): KeyOutcome => {
     const bridge = ovs!.bridges.get(name);
     if (!bridge || bridge.externalIds[OVS_OWNER_KEY] !== OVS_OWNER_VALUE) return { state: 'converged' };
-    if ((desired.bridgeUsers.get(name) ?? []).length > 0) return { state: 'converged' };
+    if (desired.bridgeUsers.has(name)) return { state: 'converged' };
     // Never delete a bridge another controller has taken over (docs/design.md §4).
     const claim = bridgeClaim(bridge, ovs!.systemExternalIds, [OVS_OWNER_KEY]);
     if (claim) return { state: 'converged', message: `unused OVS bridge ${name} kept: ${claim}` };
