@@ -93,8 +93,13 @@ export class DesiredStore {
   private readonly bridgeUsers = new VersionedSetMap();
   private readonly claimedNames = new VersionedMap<string, string>();
   private cached: DesiredView | undefined;
-  /** Ports whose view entries the last change rebuilt (for tests: the work done). */
+  /** The work the last change did, for tests: view entries rebuilt. */
   lastRebuilt = 0;
+
+  /** The work the last change did, for tests: bindings whose claims were re-checked. */
+  get lastChecked(): number {
+    return this.claims.checked;
+  }
 
   /** Records a source document's latest parse. Returns the ports it affects. */
   set(sourceId: string, result: ParseResult): Set<string> {
