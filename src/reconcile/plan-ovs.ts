@@ -79,8 +79,14 @@ export function planOvs(input: OvsPlanInput): OvsRoundPlan {
 
   // Interface names desired bindings want: a port no longer desired leaves
   // such an interface to its new claimant (which re-marks it) instead of deleting it.
-  const claimedIface = new Map<string, string>();
-  for (const [port, b] of desired.bindings) if (!b.conflict && b.spec.ovsPort) claimedIface.set(b.spec.ovsPort.name, port);
+  // (An OVS port's name is one of its binding's claimed names: looked up, not
+  // gathered from every binding each round.)
+  const claimedIface = {
+    get(name: string): string | undefined {
+      const port = desired.claimedNames.get(name);
+      return port !== undefined && desired.bindings.get(port)?.spec.ovsPort?.name === name ? port : undefined;
+    },
+  };
 
   const deletePortOf = (key: WorkKey, ifaceName: string) => {
     const iface = ovs!.interfaces.get(ifaceName);
