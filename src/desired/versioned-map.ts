@@ -7,7 +7,8 @@
 // first time it changes afterwards (an undo log). An older snapshot reads
 // its own log, then the logs of the snapshots after it, then the live map.
 // Only the store holds the newest snapshot; older ones live as long as
-// someone reads them, and each log holds only what changed after it.
+// someone reads them, and each log holds only what changed after it (so a
+// view kept for long keeps every change made since: read one, let it go).
 const ABSENT = Symbol('absent');
 
 class Version<K, V> {

@@ -113,9 +113,9 @@ export class DirectorySource {
   }
 
   /** Reads every document once (resolves then), and starts watching. The
-   * watch is set up in the background: chokidar stats every file of the
-   * directory first, which need not delay the first reconcile. Whatever
-   * changed before the watch was ready is caught up afterwards. */
+   * watch is set up in the background, which need not delay the first
+   * reconcile. Whatever changed before the watch was ready is caught up
+   * afterwards (a resync). */
   async start(): Promise<void> {
     this.identity = identityOf(this.o.dir);
     if (!this.identity) throw new Error(`desired directory ${this.o.dir} is not a directory`);
