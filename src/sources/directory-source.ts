@@ -40,6 +40,10 @@ export interface DirectorySourceOptions {
    * directory is polled this often and the watch retried every retryWatchMs. */
   pollMs?: number;
   retryWatchMs?: number;
+  /** After a burst of this many events, the directory is resynced: inotify
+   * drops events beyond its queue (16384 by default) while we are busy
+   * reading, without saying which. */
+  burstEvents?: number;
   /** The directory watch (tests give one that fails). */
   watchFactory?: WatchFactory;
 }
@@ -102,6 +106,8 @@ export class DirectorySource {
   private missing = false;
   private stopped = false;
   private readonly resyncs = { count: 0, cpuSeconds: 0 };
+  /** Events since the last batch was read. */
+  private events = 0;
   private flushing: Promise<void> = Promise.resolve();
   private watching: Promise<void> = Promise.resolve();
 
@@ -184,6 +190,7 @@ export class DirectorySource {
     this.watcher = watcher;
     // Every inotify event on the directory, one entry each, uncoalesced.
     watcher.on('entry', (name: string | null) => {
+      this.events++;
       if (!name) void this.resync();
       else if (isDocumentName(name)) this.enqueue([join(dir, name)]);
       else if (name.startsWith('..')) void this.resync(); // a ConfigMap-style `..data` swap
@@ -266,8 +273,15 @@ export class DirectorySource {
       this.timer = undefined;
       const batch = [...this.dirty];
       this.dirty.clear();
+      // A resync after a burst costs one stat per file for thousands of
+      // events: what the kernel may have dropped is found at once.
+      const burst = this.events >= (this.o.burstEvents ?? 4096);
+      this.events = 0;
       this.flushing = this.flushing
-        .then(() => this.flush(batch))
+        .then(() => {
+          this.flush(batch);
+          if (burst) void this.resync();
+        })
         .catch((error: unknown) => this.o.logger.error({ err: error }, 'reading desired files failed'));
     }, quietMs);
   }

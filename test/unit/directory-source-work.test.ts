@@ -76,3 +76,34 @@ describe('directory source: work per change', () => {
     await source.stop();
   });
 });
+
+describe('directory source: a burst of events', () => {
+  it('is followed by a resync, which finds a change whose event the kernel dropped', async () => {
+    let fake: (EventEmitter & { close: () => Promise<void> }) | undefined;
+    const factory: WatchFactory = () => {
+      fake = new EventEmitter() as ReturnType<WatchFactory>;
+      fake.close = async () => undefined;
+      setImmediate(() => fake!.emit('ready'));
+      return fake as ReturnType<WatchFactory>;
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'vifd-dirburst-'));
+    dirs.push(dir);
+    for (let i = 0; i < 20; i++) writeFileSync(join(dir, `p${i}.json`), doc(i));
+    const store = new DesiredStore();
+    const source = new DirectorySource({ dir, store, logger: pino({ level: 'silent' }), quietMs: 5, burstEvents: 50, onChange: () => undefined, watchFactory: factory });
+    await source.start();
+    await until(() => fake !== undefined && source.resyncCounters().desiredResyncs >= 1);
+    const resyncs = source.resyncCounters().desiredResyncs;
+    // 49 events for one file: no resync. p3 changes without an event (dropped).
+    writeFileSync(join(dir, 'p3.json'), doc(3, 1555));
+    for (let i = 0; i < 49; i++) fake!.emit('entry', 'p1.json');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(source.resyncCounters().desiredResyncs).toBe(resyncs);
+    expect(store.view().bindings.get(port(3))?.spec.binding.mtu).toBe(1400);
+    // 50: the burst is followed by a resync, which reads p3.
+    for (let i = 0; i < 50; i++) fake!.emit('entry', 'p1.json');
+    await until(() => store.view().bindings.get(port(3))?.spec.binding.mtu === 1555);
+    expect(source.resyncCounters().desiredResyncs).toBe(resyncs + 1);
+    await source.stop();
+  });
+});
