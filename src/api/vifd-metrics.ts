@@ -34,7 +34,7 @@ const SUMMARY_METRICS: ReadonlyArray<[string, string, string, 'gauge' | 'counter
   ['etcdAuthFailures', 'vifd_etcd_auth_failures_total', 'etcd authentications refused.', 'counter'],
   ['etcdPermissionDenied', 'vifd_etcd_permission_denied_total', 'etcd requests refused for lack of permission.', 'counter'],
   ['etcdAuthentications', 'vifd_etcd_authentications_total', 'etcd authentications (token fetched or refreshed).', 'counter'],
-  ['desiredResyncs', 'vifd_desired_dir_resyncs_total', 'Re-reads of the desired directory (each periodic resync, a lost watch event, a ConfigMap ..data swap, polling while the directory cannot be watched).', 'counter'],
+  ['desiredResyncs', 'vifd_desired_dir_resyncs_total', 'Re-reads of the desired directory: the periodic resync, and one after the watch (re)starts, a ConfigMap ..data swap, a burst of events or an event without a name, and each poll while the directory cannot be watched.', 'counter'],
   [
     'desiredResyncCpuSeconds',
     'vifd_desired_dir_resync_cpu_seconds_total',
