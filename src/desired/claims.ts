@@ -52,6 +52,9 @@ class SetIndex {
   get(name: string): ReadonlySet<string> {
     return this.map.get(name) ?? EMPTY;
   }
+  sizes(label: string): Record<string, number> {
+    return { [label]: this.map.size };
+  }
 }
 const EMPTY: ReadonlySet<string> = new Set();
 
@@ -121,6 +124,11 @@ export class ClaimBook {
   private readonly conflicts = new Map<string, string>();
   /** Bindings re-checked by the last update (for tests: the work done). */
   checked = 0;
+
+  /** Entries held (tests: nothing is left once no binding is). */
+  sizes(): Record<string, number> {
+    return { winners: this.winners.size, names: this.names.size, onUplink: this.onUplink.size, uplinkOfPort: this.uplinkOfPort.size, firstOnUplink: this.firstOnUplink.size, conflicts: this.conflicts.size, ...this.wantExclusive.sizes('wantExclusive'), ...this.wantShared.sizes('wantShared'), ...this.keptExclusive.sizes('keptExclusive'), ...this.keptShared.sizes('keptShared') };
+  }
 
   conflictOf(port: string): string | undefined {
     return this.conflicts.get(port);

@@ -140,6 +140,15 @@ export class DesiredStore {
     return ports;
   }
 
+  /** Entries held by the store's collections (tests: nothing is left once no source is). */
+  sizes(): Record<string, number> {
+    return {
+      entries: this.entries.size, entryOrder: this.entryOrder.size, candidates: this.candidates.size, invalidBy: this.invalidBy.size, generations: this.generations.size, published: this.published.size,
+      bindings: this.bindings.size, invalidOnly: this.invalidOnly.size, invalidSources: this.invalidSources.size, claimedNames: this.claimedNames.size,
+      ...Object.fromEntries(Object.entries(this.claims.sizes()).map(([k, v]) => [`claims.${k}`, v])),
+    };
+  }
+
   sourceIds(prefix = ''): string[] {
     return [...this.entries.keys()].filter((id) => id.startsWith(prefix));
   }

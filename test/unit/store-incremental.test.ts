@@ -82,6 +82,9 @@ describe('incremental desired store', () => {
           taken.push({ view, as });
         }
         for (const { view, as } of taken) expect(normal(view)).toEqual(as);
+        // Nothing is held once no source is.
+        for (const source of SOURCES) store.delete(source);
+        expect(Object.entries(store.sizes()).filter(([, n]) => n > 0)).toEqual([]);
         vi.restoreAllMocks();
       }),
       { numRuns: 600, seed: 1813 },
