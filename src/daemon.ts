@@ -122,7 +122,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   life.started('desired directory', () => source.stop());
   await life.step('desired directory', () => source.start());
   reconciler.beforeResync(() => source.resync());
-  reconciler.addSummary(() => ({ desiredDirMissing: source.directoryMissing ? 1 : 0 }));
+  reconciler.addSummary(() => ({ desiredDirMissing: source.directoryMissing ? 1 : 0, ...source.resyncCounters() }));
   logger.info({ dir: o.desiredDir, documents: store.sourceIds().length, ms: Date.now() - started }, 'desired directory loaded');
   etcd = o.etcd
     ? await life.step('etcd', async () =>

@@ -164,7 +164,7 @@ export class BindingsService {
     for (const name of spec.exclusiveNames) {
       const claimant = view.claimedNames.get(name) ?? this.reserved.get(name);
       if (claimant !== undefined && claimant !== port) throw new BindingConflictError(`device name ${name} is already claimed by port ${claimant}`, claimant);
-      const users = (view.bridgeUsers.get(name) ?? []).filter((p) => p !== port);
+      const users = [...(view.bridgeUsers.get(name) ?? [])].filter((p) => p !== port);
       if (users.length > 0) throw new BindingConflictError(`device name ${name} is a bridge used by port ${users[0]}`, users[0]!);
     }
     for (const name of spec.sharedNames) {

@@ -77,8 +77,14 @@ export function planOvs(input: OvsPlanInput): OvsRoundPlan {
 
   // Interface names desired bindings want: a port no longer desired leaves
   // such an interface to its new claimant (which re-marks it) instead of deleting it.
-  const claimedIface = new Map<string, string>();
-  for (const [port, b] of desired.bindings) if (!b.conflict && b.spec.ovsPort) claimedIface.set(b.spec.ovsPort.name, port);
+  // (An OVS port's name is one of its binding's claimed names: looked up, not
+  // gathered from every binding each round.)
+  const claimedIface = {
+    get(name: string): string | undefined {
+      const port = desired.claimedNames.get(name);
+      return port !== undefined && desired.bindings.get(port)?.spec.ovsPort?.name === name ? port : undefined;
+    },
+  };
 
   const deletePortOf = (key: WorkKey, ifaceName: string) => {
     const iface = ovs!.interfaces.get(ifaceName);
@@ -169,7 +175,7 @@ export function planOvs(input: OvsPlanInput): OvsRoundPlan {
   const planOwnedBridge = (key: WorkKey, name: string): KeyOutcome => {
     const bridge = ovs!.bridges.get(name);
     if (!bridge || bridge.externalIds[OVS_OWNER_KEY] !== OVS_OWNER_VALUE) return { state: 'converged' };
-    if ((desired.bridgeUsers.get(name) ?? []).length > 0) return { state: 'converged' };
+    if (desired.bridgeUsers.has(name)) return { state: 'converged' };
     // Never delete a bridge another controller has taken over (docs/design.md §4).
     const claim = bridgeClaim(bridge, ovs!.systemExternalIds, [OVS_OWNER_KEY]);
     if (claim) return { state: 'converged', message: `unused OVS bridge ${name} kept: ${claim}` };
