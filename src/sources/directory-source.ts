@@ -20,6 +20,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { DesiredStore } from '../desired/store.js';
+import { SymlinkTargets, type TargetWatchFactory } from './symlink-targets.js';
 import { watchDirectory, type DirectoryWatch, type WatchFactory } from './directory-watch.js';
 import { listDocumentPaths, loadFiles, realDir } from './load-files.js';
 import { fingerprintOf, isDocumentName, type Fingerprint } from './read-document.js';
@@ -46,6 +47,8 @@ export interface DirectorySourceOptions {
   burstEvents?: number;
   /** The directory watch (tests give one that fails). */
   watchFactory?: WatchFactory;
+  /** The symlink targets' watch (tests give their own). */
+  targetWatchFactory?: TargetWatchFactory;
 }
 
 interface Identity {
@@ -111,7 +114,12 @@ export class DirectorySource {
   private flushing: Promise<void> = Promise.resolve();
   private watching: Promise<void> = Promise.resolve();
 
-  constructor(private readonly o: DirectorySourceOptions) {}
+  /** In-place writes to the targets of symlinked documents (chokidar). */
+  private readonly targets: SymlinkTargets;
+
+  constructor(private readonly o: DirectorySourceOptions) {
+    this.targets = new SymlinkTargets(o.dir, (entries) => this.enqueue(entries), o.targetWatchFactory);
+  }
 
   /** True while the directory is missing (removals are held). */
   get directoryMissing(): boolean {
@@ -181,6 +189,7 @@ export class DirectorySource {
     for (const t of [this.timer, this.recheckTimer, this.settleTimer, this.retryTimer]) if (t) clearTimeout(t);
     for (const t of [this.identityTimer, this.pollTimer]) if (t) clearInterval(t);
     await this.watcher?.close();
+    await this.targets.close();
     await this.flushing;
   }
 
@@ -309,6 +318,7 @@ export class DirectorySource {
       if (fingerprint === undefined) this.known.delete(path);
       else this.known.set(path, fingerprint);
       this.rechecks.add(path);
+      this.targets.track(path);
     }
     for (const { source, problems } of report.invalid) {
       this.o.logger.warn({ source, problems }, 'invalid desired document; its last valid version stays applied');
