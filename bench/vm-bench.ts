@@ -13,6 +13,7 @@ import { createNetns, deleteNetns, uniqueNetnsName } from '../test/helpers/netns
 import { startOvs, stopOvs, vsctl, type PrivateOvs } from '../test/helpers/ovs.js';
 import { makeDirs, removeDirs, VifdProcess, type VifdDirs } from '../test/helpers/vifd-process.js';
 import { macvtapNode, startDhcp, startVm, stopProcess, type Dhcp } from '../test/helpers/vm.js';
+import { waitServing } from '../test/support/readiness.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' } } });
 const RUNS = Number(values.runs);
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
   const dhcpOf: Record<Kind, Dhcp> = { bridge: brDhcp, ovs: ovsDhcp, hybrid: ovsDhcp, '802.1qbg': qbgDhcp };
 
   vifd = VifdProcess.run(dirs, STA, ['--ovsdb', ovs.address]);
-  await until(() => vifd!.logs.some((l) => l.includes('"msg":"vifd running"')), 30_000, 'vifd running');
+  await waitServing(dirs.state, { timeoutMs: 30_000 });
 
   const rows: string[] = [];
   for (const [k, kind] of KINDS.entries()) {

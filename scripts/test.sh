@@ -9,6 +9,8 @@ report=$(mktemp /tmp/vifd-test-report.XXXXXX.json)
 trap 'rm -f "$report"' EXIT
 status=0
 npm run --silent typecheck
+# Import rules (.dependency-cruiser.cjs, docs/ARCHITECTURE.md "Layers").
+npx depcruise src test bench
 npx vitest run --reporter=default --reporter=json --outputFile="$report" "$@" || status=$?
 node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));

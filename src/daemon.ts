@@ -4,11 +4,13 @@ import type { Logger } from 'pino';
 import type { ApiAddress } from './api/address.js';
 import { Api } from './api/api.js';
 import { DesiredStore } from './desired/store.js';
+import { VifdError } from './errors/vifd-error.js';
 import type { ReadyWhen } from './desired/schema.js';
 import { LinuxHost } from './host/host.js';
 import { OvsHost } from './host/ovs-host.js';
 import { wedgeableForTests } from './host/test-wedge.js';
-import { DEFAULT_OWNERSHIP } from './reconcile/ownership.js';
+import { planningOf } from './app/planning.js';
+import { apiControlOf } from './app/reconcile-control.js';
 import { Reconciler } from './reconcile/reconciler.js';
 import { DirectorySource } from './sources/directory-source.js';
 import type { AttachedEtcd, EtcdOptions } from './sources/etcd/attach.js';
@@ -17,8 +19,8 @@ import { lockStateDir } from './state/lock.js';
 import { StatusStore } from './state/status-store.js';
 import { STATE_DIR_MODE } from './state/atomic-write.js';
 import { Lifecycle } from './app/lifecycle.js';
-import { Associator } from './actuators/associator.js';
-import { PortProfileDriver } from './actuators/association-driver.js';
+import { Associator } from './reconcile/associator.js';
+import { PortProfileDriver } from './host/portprofile/driver.js';
 import { AssociationStore } from './state/association-store.js';
 
 export interface DaemonOptions {
@@ -39,11 +41,9 @@ export interface DaemonOptions {
   api?: { address?: ApiAddress; token?: string };
 }
 
-export class NetnsMissingError extends Error {
-  readonly code = 'NETNS_MISSING';
-  constructor(readonly netns: string) {
-    super(`network namespace ${netns} does not exist (ip netns add ${netns})`);
-    this.name = 'NetnsMissingError';
+export class NetnsMissingError extends VifdError<'NETNS_MISSING'> {
+  constructor(readonly netns: string, cause?: unknown) {
+    super('NETNS_MISSING', `network namespace ${netns} does not exist (ip netns add ${netns})`, { cause, fields: { netns } });
   }
 }
 
@@ -52,7 +52,7 @@ export async function assertNetnsExists(netns: string | undefined): Promise<void
   try {
     await access(`/run/netns/${netns}`);
   } catch (cause) {
-    throw new NetnsMissingError(netns);
+    throw new NetnsMissingError(netns, cause);
   }
 }
 
@@ -76,7 +76,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   const lock = await lockStateDir(o.stateDir);
   const life = new Lifecycle(logger);
   life.started('lock', () => lock.release());
-  const ownership = DEFAULT_OWNERSHIP;
+  const { ownership, defaults } = planningOf(o);
   const store = new DesiredStore();
   const statusStore = new StatusStore(o.stateDir, {
     onHealth: (health) => {
@@ -105,7 +105,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     ownership,
     logger,
     associator,
-    options: { resyncMs: o.resyncMs, ...(o.ovsDatapathType ? { defaultDatapathType: o.ovsDatapathType } : {}), ...(o.defaultReadyWhen ? { defaultReadyWhen: o.defaultReadyWhen } : {}) },
+    options: { resyncMs: o.resyncMs, ...defaults },
   });
   life.started('reconciler', () => reconciler.stop()); // lets the round in flight finish and record status
   await life.step('reconciler', async () => {
@@ -117,7 +117,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     // Give OVSDB a moment, so OVS bindings do not start out Failed; it may also come later.
     await ovs.connect(2000).catch(() => logger.warn({ ovsdb: o.ovsdb }, 'OVSDB not reachable yet; OVS bindings wait for it'));
   }
-  const api = new Api({ stateDir: o.stateDir, ...o.api, store, reconciler, logger, stateHealth: () => statusStore.health() });
+  const api = new Api({ stateDir: o.stateDir, ...o.api, store, reconciler: apiControlOf(reconciler), logger, stateHealth: () => statusStore.health() });
   const apiBindings = await life.step('API bindings', () => api.load()); // before the directory: a port the API held keeps it
   logger.info({ bindings: apiBindings }, 'API bindings loaded');
   const source = new DirectorySource({ dir: o.desiredDir, store, logger, onChange: (ports) => reconciler.desiredChanged(ports) });
@@ -125,7 +125,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
   life.started('desired directory', () => source.stop());
   await life.step('desired directory', () => source.start());
   reconciler.beforeResync(() => source.resync());
-  reconciler.addSummary(() => ({ desiredDirMissing: source.directoryMissing ? 1 : 0 }));
+  reconciler.addSummary(() => ({ desiredDirMissing: source.directoryMissing ? 1 : 0, ...source.resyncCounters() }));
   logger.info({ dir: o.desiredDir, documents: store.sourceIds().length, ms: Date.now() - started }, 'desired directory loaded');
   etcd = o.etcd
     ? await life.step('etcd', async () =>

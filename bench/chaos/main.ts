@@ -3,8 +3,8 @@
 // Exit 0: every fault repaired within the bound, no leak, no duplicate OVS
 // port, no foreign device changed. Exit 1 otherwise.
 import { parseArgs } from 'node:util';
-import { cleanupAll, runChaos } from './run.js';
-import { ALL_KINDS, type VifKind } from './world.js';
+import { cleanupAll, runChaos } from '../../test/support/chaos/run.js';
+import { ALL_KINDS, type VifKind } from '../../test/support/chaos/world.js';
 
 const { values } = parseArgs({
   options: {

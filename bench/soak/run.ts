@@ -15,11 +15,13 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { ApiClient } from '../../src/api/client.js';
 import type { GcReport } from '../../src/api/debug-gc.js';
 import { DEFAULT_RING_MAX_AGE_MS } from '../../src/api/watch-hub.js';
-import { Netns, type Link } from '../chaos/host.js';
-import { Prng } from '../chaos/prng.js';
-import { VifdChild } from '../chaos/vifd.js';
-import { makeBinding, VIFD_GROUP, type ChaosBinding, type Topology } from '../chaos/world.js';
-import { linearFit, type LineFit } from './fit.js';
+import type { IpLinkJson } from '../../test/helpers/netns.js';
+import { makeBinding, VIFD_GROUP, type ChaosBinding, type Topology } from '../../test/support/chaos/world.js';
+import { linearFit, type LineFit } from '../../test/support/fit.js';
+import { Netns } from '../../test/support/netns.js';
+import { Prng } from '../../test/support/prng.js';
+import { waitReady } from '../../test/support/readiness.js';
+import { VifdChild } from '../../test/support/vifd-child.js';
 import { sampleProcess, type ProcSample } from './proc.js';
 
 export interface SoakOptions {
@@ -91,7 +93,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const dirs = { desired: join(root, 'desired'), state: join(root, 'state'), log: join(root, 'vifd.log') };
   mkdirSync(dirs.desired);
   const topo: Topology = { vifdBridges: BRIDGES, foreignBridge: 'unused', ovsBridge: 'unused', uplink: 'unused', tag };
-  const ns = await Netns.create(nsName);
+  const ns = Netns.create(nsName);
   const vifd = new VifdChild(['run', '--desired-dir', dirs.desired, '--state-dir', dirs.state, '--netns', nsName], dirs.log, { VIFD_DEBUG_GC: '1', RUNTIME_DIRECTORY: join(dirs.state, '..', 'run') }, [
     '--expose-gc',
     ...(o.heapSnapshot ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${root}`] : []),
@@ -100,8 +102,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   let ok = false;
   try {
     vifd.start();
-    if (!(await vifd.waitRunning())) throw new Error(`vifd did not start (see ${dirs.log})`);
-    await waitFor(async () => (await api.request('GET', '/readyz').catch(() => undefined))?.status === 200, 20_000, 'vifd ready');
+    await waitReady(dirs.state, { timeoutMs: 40_000, alive: () => vifd.running });
     await sleep(3000);
     const freshHeap = await heapAfterGc(api);
     const freshSpaces = await heapSpaces(api);
@@ -314,7 +315,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   } finally {
     api.destroy();
     await vifd.kill().catch(() => undefined);
-    await ns.destroy();
+    ns.destroy();
     if (ok && !o.keep) rmSync(root, { recursive: true, force: true });
     else o.log(`soak: kept ${root} (vifd.log, state)`);
   }
@@ -329,7 +330,7 @@ export function formatRow(r: MinuteRow): string {
 }
 
 /** Each desired binding's tap: exists, in the file's bridge, with the file's MTU; no vifd-marked tap beyond them. */
-export function check(links: ReadonlyMap<string, Link>, desired: readonly ChaosBinding[]): { mismatches: string[]; leaks: string[] } {
+export function check(links: ReadonlyMap<string, IpLinkJson>, desired: readonly ChaosBinding[]): { mismatches: string[]; leaks: string[] } {
   const mismatches: string[] = [];
   const wanted = new Set<string>();
   for (const b of desired) {

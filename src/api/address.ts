@@ -49,7 +49,7 @@ export async function readTokenFile(path: string): Promise<string> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new ApiAddressError(`--api-token-file ${path}: ${(error as Error).message}`);
+    throw new ApiAddressError(`--api-token-file ${path}: ${(error as Error).message}`, { cause: error });
   }
   const token = text.split('\n')[0]!.trim();
   if (token.length < 16) throw new ApiAddressError(`--api-token-file ${path}: the token must be at least 16 characters`);

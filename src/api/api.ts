@@ -4,7 +4,8 @@
 import type { Logger } from 'pino';
 import type { DesiredStore } from '../desired/store.js';
 import { commandCounts, hostCounts } from '../host/host-counters.js';
-import type { Reconciler } from '../reconcile/reconciler.js';
+import type { BindingStatus } from '../model/status.js';
+import type { InvalidDocument, RoundInfo } from '../reconcile/reconciler.js';
 import { defaultApiAddress, type ApiAddress } from './address.js';
 import { ApiBindingFiles } from './binding-files.js';
 import { BindingsService } from './bindings-service.js';
@@ -12,13 +13,27 @@ import { ApiServer } from './server.js';
 import { VifdMetrics } from './vifd-metrics.js';
 import { WatchHub } from './watch-hub.js';
 
+/** What the API needs of the controller: statuses and their changes, the
+ * summary and queue depth (metrics), and where to say the desired state
+ * changed. The daemon adapts the reconciler to it (app/reconcile-control.ts). */
+export interface ReconcileControl {
+  desiredChanged(ports: Iterable<string>): void;
+  statusList(): BindingStatus[];
+  summary(): Record<string, number>;
+  invalidDocuments(): InvalidDocument[];
+  /** Keys waiting for a round. */
+  queueDepth(): number;
+  onStatus(listener: (port: string, status: BindingStatus | undefined) => void): () => void;
+  onRound(listener: (info: RoundInfo) => void): () => void;
+}
+
 export interface ApiOptions {
   stateDir: string;
   /** Default: unix:<state-dir>/vifd.sock. */
   address?: ApiAddress;
   token?: string;
   store: DesiredStore;
-  reconciler: Reconciler;
+  reconciler: ReconcileControl;
   logger: Logger;
   ringSize?: number;
   /** Whether state files land (a full or read-only state disk makes vifd not ready). */
@@ -39,7 +54,7 @@ export class Api {
     this.hub = new WatchHub(statuses, o.ringSize);
     this.metrics = new VifdMetrics({
       statuses,
-      queueDepth: () => reconciler.queue.depth,
+      queueDepth: () => reconciler.queueDepth(),
       hostCommands: commandCounts,
       netlink: hostCounts,
       watchClients: () => this.hub.clients,

@@ -3,7 +3,8 @@
 // check happens before anything is written, and a failed write changes
 // nothing, so an error never leaves a binding half applied.
 import type { Logger } from 'pino';
-import { parseDocumentValue, type ParseResult, type Problem } from '../desired/parse.js';
+import { parseDocumentValue, type ParseResult } from '../desired/parse.js';
+import { type Problem } from '../desired/problem.js';
 import type { PortBinding } from '../desired/schema.js';
 import { resolveSpec } from '../desired/spec.js';
 import type { DesiredBinding, DesiredStore } from '../desired/store.js';
@@ -163,7 +164,7 @@ export class BindingsService {
     for (const name of spec.exclusiveNames) {
       const claimant = view.claimedNames.get(name) ?? this.reserved.get(name);
       if (claimant !== undefined && claimant !== port) throw new BindingConflictError(`device name ${name} is already claimed by port ${claimant}`, claimant);
-      const users = (view.bridgeUsers.get(name) ?? []).filter((p) => p !== port);
+      const users = [...(view.bridgeUsers.get(name) ?? [])].filter((p) => p !== port);
       if (users.length > 0) throw new BindingConflictError(`device name ${name} is a bridge used by port ${users[0]}`, users[0]!);
     }
     for (const name of spec.sharedNames) {

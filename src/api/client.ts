@@ -2,6 +2,7 @@
 // `vifd status`, the tests and the benchmark.
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { createInterface } from 'node:readline';
+import { VifdError } from '../errors/vifd-error.js';
 import type { ApiAddress } from './address.js';
 import type { WatchEvent } from './watch-hub.js';
 
@@ -19,11 +20,9 @@ export interface WatchConnection {
 }
 
 /** The server could not be reached (not an HTTP error status). */
-export class ApiUnreachableError extends Error {
-  readonly code = 'API_UNREACHABLE';
+export class ApiUnreachableError extends VifdError<'API_UNREACHABLE'> {
   constructor(readonly where: string, cause: unknown) {
-    super(`cannot reach vifd at ${where}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-    this.name = 'ApiUnreachableError';
+    super('API_UNREACHABLE', `cannot reach vifd at ${where}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause, fields: { where } });
   }
 }
 

@@ -1,7 +1,7 @@
 // The API's endpoints: method + path → handler. Handlers return a reply (or
 // take over the response, for the watch stream) and throw ApiErrors.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { BindingStatus } from '../reconcile/status.js';
+import type { BindingStatus } from '../model/status.js';
 import { readJsonBody } from './body.js';
 import { debugGc } from './debug-gc.js';
 import { portFromUrl, type BindingsService } from './bindings-service.js';

@@ -5,6 +5,7 @@ import { chmod, lstat, unlink } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import type { Logger } from 'pino';
+import { errorCode } from '../errors/vifd-error.js';
 import { formatApiAddress, type ApiAddress } from './address.js';
 import { ApiAddressError, ApiError, ApiSocketInUseError, MethodNotAllowedError, PayloadTooLargeError, UnauthorizedError } from './errors.js';
 import { buildRoutes, matchRoute, type ApiContext, type Reply } from './routes.js';
@@ -51,7 +52,7 @@ async function clearStaleSocket(path: string): Promise<void> {
 }
 
 function clientWentAway(req: IncomingMessage, error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const code = errorCode(error);
   return req.socket.destroyed || code === 'ECONNRESET' || code === 'ECONNABORTED' || (error instanceof Error && error.message === 'aborted');
 }
 
@@ -141,7 +142,7 @@ export class ApiServer {
   private errorReply(error: unknown, method: string, url: string | undefined): Reply {
     if (error instanceof ApiError) {
       if (error.status >= 500) this.o.logger.error({ err: error, method, url }, 'API request failed');
-      return { status: error.status, body: { code: error.code, message: error.message, ...error.details() } };
+      return { status: error.status, body: { code: error.code, message: error.message, ...error.fields } };
     }
     this.o.logger.error({ err: error, method, url }, 'API request failed');
     return { status: 500, body: { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) } };

@@ -8,7 +8,7 @@
 // repair that needs several rounds counts from the moment its status left
 // Ready. Link events unrelated to the binding may start the clock early.
 import type { RoundInfo } from '../reconcile/reconciler.js';
-import type { BindingStatus, Phase } from '../reconcile/status.js';
+import type { BindingStatus, Phase } from '../model/status.js';
 import { processMetrics } from './process-metrics.js';
 import { Counter, Gauge, Histogram, Registry } from './prometheus.js';
 
@@ -26,7 +26,7 @@ export interface MetricsSources {
 }
 
 /** Summary counters exported as metrics: name → [metric, help, type]. */
-const ETCD_METRICS: ReadonlyArray<[string, string, string, 'gauge' | 'counter']> = [
+const SUMMARY_METRICS: ReadonlyArray<[string, string, string, 'gauge' | 'counter']> = [
   ['etcdStale', 'vifd_etcd_stale', 'etcd is unreachable and vifd applies its last known state (1) or not (0).', 'gauge'],
   ['etcdRelists', 'vifd_etcd_relists_total', 'Full re-reads of the etcd prefix (after a compaction).', 'counter'],
   ['etcdResumes', 'vifd_etcd_watch_resumes_total', 'etcd watches resumed from the last revision.', 'counter'],
@@ -37,6 +37,13 @@ const ETCD_METRICS: ReadonlyArray<[string, string, string, 'gauge' | 'counter']>
   ['etcdAuthFailures', 'vifd_etcd_auth_failures_total', 'etcd authentications refused.', 'counter'],
   ['etcdPermissionDenied', 'vifd_etcd_permission_denied_total', 'etcd requests refused for lack of permission.', 'counter'],
   ['etcdAuthentications', 'vifd_etcd_authentications_total', 'etcd authentications (token fetched or refreshed).', 'counter'],
+  ['desiredResyncs', 'vifd_desired_dir_resyncs_total', 'Re-reads of the desired directory: the periodic resync, and one after the watch (re)starts, a ConfigMap ..data swap, a burst of events or an event without a name, and each poll while the directory cannot be watched.', 'counter'],
+  [
+    'desiredResyncCpuSeconds',
+    'vifd_desired_dir_resync_cpu_seconds_total',
+    "CPU seconds (user + system, of the whole process, measured around the resync's own synchronous steps) spent re-reading the desired directory: listing it, one stat per file, and reading and parsing the files that differ. Not included: the reconcile rounds the changes start, and the host dump.",
+    'counter',
+  ],
 ];
 
 const PHASES: readonly Phase[] = ['Pending', 'Ready', 'Detached', 'Failed', 'Invalid', 'Conflict', 'Removing'];
@@ -78,7 +85,7 @@ export class VifdMetrics {
     this.registry.add(new Gauge('vifd_queue_depth', 'Keys waiting in the work queue.', () => [{ value: sources.queueDepth() }]));
     if (sources.summary) {
       const summary = sources.summary;
-      for (const [key, name, help, type] of ETCD_METRICS) {
+      for (const [key, name, help, type] of SUMMARY_METRICS) {
         this.registry.add(new Gauge(name, help, () => {
           const value = summary()[key];
           return typeof value === 'number' ? [{ value }] : [];

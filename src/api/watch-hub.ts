@@ -8,7 +8,7 @@
 // from another daemon run) gets a RESET and a full snapshot instead. Revisions start at the daemon's start
 // time in microseconds, so they also increase across restarts: a revision
 // from a previous run is always older than the ring.
-import type { BindingStatus } from '../reconcile/status.js';
+import type { BindingStatus } from '../model/status.js';
 
 export type WatchEvent =
   | { type: 'ADDED' | 'MODIFIED'; revision: number; port: string; status: BindingStatus }

@@ -1,13 +1,13 @@
 // `vifd status --etcd URL`: the fleet (hosts alive, statuses by phase per
 // host), or with --hostname one host's statuses as etcd has them.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createEtcdClient } from '../sources/etcd/connect.js';
 import { fleetTable, readFleet } from '../sources/etcd/fleet.js';
 import { statusPrefix } from '../sources/etcd/keys.js';
-import type { BindingStatus } from '../reconcile/status.js';
+import type { BindingStatus } from '../model/status.js';
+import { asObject, readJsonState } from '../state/json-state-file.js';
 import { etcdConnectionOptions, type EtcdConnectionValues } from './etcd-args.js';
-import { statusTable } from './status-command.js';
+import { statusTable } from './status-table.js';
 
 export async function etcdStatus(url: string, hostname: string | undefined, json: boolean, connection: EtcdConnectionValues = {}): Promise<number> {
   const { client, tls } = createEtcdClient(etcdConnectionOptions(url, connection));
@@ -39,11 +39,7 @@ async function show(client: ReturnType<typeof createEtcdClient>['client'], hostn
 
 /** A line about the etcd source from <state-dir>/summary.json, if it has one. */
 export async function etcdSummaryLine(stateDir: string): Promise<string | undefined> {
-  try {
-    const summary = JSON.parse(await readFile(join(stateDir, 'summary.json'), 'utf8')) as Record<string, number>;
-    if (summary['etcdStale'] === undefined) return undefined;
-    return `etcd: ${summary['etcdStale'] ? 'STALE (unreachable: last known desired state kept)' : 'live'}, revision ${summary['etcdRevision'] ?? '?'}, ${summary['etcdResumes'] ?? 0} resume(s), ${summary['etcdRelists'] ?? 0} relist(s)`;
-  } catch {
-    return undefined;
-  }
+  const { value: summary } = await readJsonState(join(stateDir, 'summary.json'), asObject);
+  if (summary?.['etcdStale'] === undefined) return undefined;
+  return `etcd: ${summary['etcdStale'] ? 'STALE (unreachable: last known desired state kept)' : 'live'}, revision ${String(summary['etcdRevision'] ?? '?')}, ${String(summary['etcdResumes'] ?? 0)} resume(s), ${String(summary['etcdRelists'] ?? 0)} relist(s)`;
 }

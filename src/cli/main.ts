@@ -3,6 +3,7 @@
 // the bash completion come from those tables.
 // Commands are imported when chosen: `vifd run` starts faster without the
 // status/etcd-fleet code, `vifd validate` without the daemon.
+import { errorCode } from '../errors/vifd-error.js';
 import { HelpRequest, UsageError } from './options.js';
 import { commandNamed } from './option-tables.js';
 import { commandHelp, synopsis, usage } from './help.js';
@@ -69,9 +70,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`vifd: ${error.message}\n${hint}\n`);
       return 2;
     }
-    const code = (error as { code?: unknown }).code;
+    const code = errorCode(error);
     const { stderrPriorityPrefix } = await import('../log.js');
-    process.stderr.write(`${stderrPriorityPrefix(3)}vifd: ${error instanceof Error ? error.message : String(error)}${typeof code === 'string' ? ` [${code}]` : ''}\n`);
+    process.stderr.write(`${stderrPriorityPrefix(3)}vifd: ${error instanceof Error ? error.message : String(error)}${code === undefined ? '' : ` [${code}]`}\n`);
     return 1;
   }
 }

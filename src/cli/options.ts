@@ -1,23 +1,20 @@
 // Parses one command's arguments with its option table (node:util parseArgs,
 // strict). `-h`/`--help` anywhere before `--` asks for that command's help.
 import { parseArgs } from 'node:util';
+import { VifdError } from '../errors/vifd-error.js';
 import type { CommandSpec, OptionTable } from './option-tables.js';
 
-export class UsageError extends Error {
-  readonly code = 'USAGE';
+export class UsageError extends VifdError<'USAGE'> {
   /** The command whose usage to show (undefined: the top-level one). */
   constructor(message: string, readonly command?: string) {
-    super(message);
-    this.name = 'UsageError';
+    super('USAGE', message, { fields: { command } });
   }
 }
 
 /** `vifd CMD --help`: not an error; main prints the command's help, exit 0. */
-export class HelpRequest extends Error {
-  readonly code = 'HELP';
+export class HelpRequest extends VifdError<'HELP'> {
   constructor(readonly command: string) {
-    super(`help for ${command}`);
-    this.name = 'HelpRequest';
+    super('HELP', `help for ${command}`, { fields: { command } });
   }
 }
 

@@ -3,11 +3,9 @@
 import { DesiredStore } from '../desired/store.js';
 import { LinuxHost } from '../host/host.js';
 import { assertNetnsExists } from '../daemon.js';
-import { describeAction, describeOvsChanges } from '../reconcile/actions.js';
-import { DEFAULT_OWNERSHIP } from '../reconcile/ownership.js';
-import { allKeys, planRound } from '../reconcile/plan.js';
-import { IntentJournal } from '../state/intent-journal.js';
-import { AssociationStore } from '../state/association-store.js';
+import { describeAction, describeOvsChanges } from '../plan/describe.js';
+import { allKeys, planRound } from '../plan/plan.js';
+import { planContextOf, planningOf, readPlanningState } from '../app/planning.js';
 import { listDocumentPaths, loadFiles } from '../sources/load-files.js';
 import { parseCommand } from './options.js';
 import { PLAN } from './option-tables.js';
@@ -21,18 +19,15 @@ export async function planCommand(argv: string[]): Promise<number> {
   await assertNetnsExists(values.netns);
   const store = new DesiredStore();
   const report = await loadFiles(await listDocumentPaths(values['desired-dir']), store);
+  const planning = planningOf(ovsOptions);
   const ovs = ovsOptions.ovsdb ? new OvsHost(ovsOptions.ovsdb, createLogger()) : undefined;
   if (ovs) await ovs.connect(5000);
-  const host = new LinuxHost(values.netns, DEFAULT_OWNERSHIP, ovs);
+  const host = new LinuxHost(values.netns, planning.ownership, ovs);
   const snapshot = await host.snapshot();
   await ovs?.stop();
-  const adoptable = values['state-dir'] ? (await new IntentJournal(values['state-dir']).pending()).names : new Set<string>();
   // Port-profile associations are not visible on the links: take the running
   // vifd's record of them, or an associated macvtap would be planned down.
-  const associated = new Set(
-    values['state-dir'] ? (await new AssociationStore(values["state-dir"]).read()).records.filter((r) => r.state === 'associated').map((r) => r.port) : [],
-  );
-  const context = { desired: store.view(), ownership: DEFAULT_OWNERSHIP, adoptable, associated, ...(ovsOptions.ovsDatapathType ? { defaultDatapathType: ovsOptions.ovsDatapathType } : {}), ...(ovsOptions.defaultReadyWhen ? { defaultReadyWhen: ovsOptions.defaultReadyWhen } : {}) };
+  const context = planContextOf(planning, store.view(), await readPlanningState(values['state-dir']));
   const plan = planRound(allKeys(snapshot, context), snapshot, context);
   const outcomes = [...plan.outcomes].filter(([, o]) => o.state !== 'converged');
   if (values.json) {

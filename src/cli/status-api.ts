@@ -2,15 +2,14 @@
 import { parseApiAddress, readTokenFile, type ApiAddress } from '../api/address.js';
 import { ApiClient } from '../api/client.js';
 import { ApiAddressError } from '../api/errors.js';
-import type { BindingStatus } from '../reconcile/status.js';
+import { VifdError } from '../errors/vifd-error.js';
+import type { BindingStatus } from '../model/status.js';
 import { UsageError } from './options.js';
 
 /** The daemon answered with an error status. */
-export class ApiStatusError extends Error {
-  readonly code = 'API_ERROR';
+export class ApiStatusError extends VifdError<'API_ERROR'> {
   constructor(readonly status: number, body: string) {
-    super(`vifd API answered HTTP ${status}: ${body.trim()}`);
-    this.name = 'ApiStatusError';
+    super('API_ERROR', `vifd API answered HTTP ${status}: ${body.trim()}`, { fields: { status } });
   }
 }
 

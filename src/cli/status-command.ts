@@ -1,30 +1,22 @@
 // vifd status: the per-binding status a running (or stopped) vifd recorded.
+import { statusTable } from './status-table.js';
+import { asObject, readJsonState } from '../state/json-state-file.js';
 import { StatusStore } from '../state/status-store.js';
-import type { BindingStatus } from '../reconcile/status.js';
+import type { BindingStatus } from '../model/status.js';
 import { parseCommand } from './options.js';
 import { STATUS } from './option-tables.js';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { apiClientFor, fetchStatuses, type InvalidDocumentView } from './status-api.js';
 import { watchStatus } from './status-watch.js';
 import { etcdStatus, etcdSummaryLine } from './etcd-status.js';
 
-export function statusTable(statuses: readonly BindingStatus[]): string {
-  const rows = statuses.map((s) => [s.port, s.type ?? '-', s.phase, String(s.attempts), s.devices.map((d) => d.name).join(',') || '-', s.message]);
-  const header = ['PORT', 'TYPE', 'PHASE', 'ATTEMPTS', 'DEVICES', 'MESSAGE'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (i === 5 ? 0 : r[i]!.length))));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 5 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
-}
-
 /** The invalid documents the running vifd last wrote to summary.json. */
 async function invalidDocumentsIn(stateDir: string): Promise<InvalidDocumentView[]> {
-  try {
-    const summary = JSON.parse(await readFile(join(stateDir, 'summary.json'), 'utf8')) as { invalidDocuments?: unknown };
-    return Array.isArray(summary.invalidDocuments) ? (summary.invalidDocuments as InvalidDocumentView[]) : [];
-  } catch {
-    return [];
-  }
+  const { value } = await readJsonState(join(stateDir, 'summary.json'), (json) => {
+    const documents = asObject(json)?.['invalidDocuments'];
+    return Array.isArray(documents) ? (documents as InvalidDocumentView[]) : undefined;
+  });
+  return value ?? [];
 }
 
 export async function statusCommand(argv: string[]): Promise<number> {

@@ -4,8 +4,9 @@
 // revision seen when the stream breaks (a daemon restart: full snapshot).
 import { ApiClient } from '../api/client.js';
 import type { WatchEvent } from '../api/watch-hub.js';
-import type { BindingStatus } from '../reconcile/status.js';
-import { statusTable } from './status-command.js';
+import { backoffDelay } from '../lib/backoff.js';
+import type { BindingStatus } from '../model/status.js';
+import { statusTable } from './status-table.js';
 
 const SETTLED = new Set(['Ready', 'Invalid', 'Conflict']);
 
@@ -65,7 +66,7 @@ export async function watchStatus(client: ApiClient, out: NodeJS.WriteStream, si
     const line = eventLine(event);
     if (line) out.write(line + '\n');
   };
-  let delay = 250;
+  let reconnects = 0;
   while (!signal.aborted) {
     let failed: Error | undefined;
     const connection = client.watch(revision, onEvent, (error) => (failed = error));
@@ -75,8 +76,7 @@ export async function watchStatus(client: ApiClient, out: NodeJS.WriteStream, si
     signal.removeEventListener('abort', abort);
     if (signal.aborted) break;
     process.stderr.write(`vifd: watch stream ended${failed ? ` (${failed.message})` : ''}; reconnecting\n`);
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(delay * 2, 5000);
+    await new Promise((r) => setTimeout(r, backoffDelay(++reconnects, { baseMs: 250, maxMs: 5000 })));
   }
   if (redraw) clearTimeout(redraw);
   client.destroy();

@@ -6,7 +6,7 @@ import type { ApiClient } from '../api/client.js';
 import { portIdOf } from '../desired/port-id.js';
 import { parseCommand, UsageError } from './options.js';
 import { WAIT } from './option-tables.js';
-import { apiClientFor } from './status-api.js';
+import { ApiStatusError, apiClientFor } from './status-api.js';
 import { judge, type PortNow, type Verdict, type WaitTarget } from './wait-judge.js';
 
 const POLL_MS = 100;
@@ -16,7 +16,7 @@ async function portNow(client: ApiClient, port: string): Promise<PortNow> {
     client.request<{ generation?: number }>('GET', `/v1/bindings/${port}`),
     client.request<{ phase: string; message: string; observedGeneration?: number }>('GET', `/v1/status/${port}`),
   ]);
-  for (const res of [binding, status]) if (res.status !== 200 && res.status !== 404) throw new Error(`vifd API answered HTTP ${res.status}: ${res.text.trim()}`);
+  for (const res of [binding, status]) if (res.status !== 200 && res.status !== 404) throw new ApiStatusError(res.status, res.text);
   return {
     generation: binding.status === 200 ? (binding.body.generation ?? 0) : undefined,
     status: status.status === 200 ? status.body : undefined,

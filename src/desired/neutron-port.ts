@@ -21,7 +21,7 @@
 // Whatever vifd cannot plug (an unbound port, a failed binding, a vnic_type
 // other than normal, vhostuser, hw_veb, hostdev_physical...) is a problem
 // naming the field and its value.
-import type { Problem } from './parse.js';
+import type { Problem } from './problem.js';
 import { portIdOf } from './port-id.js';
 
 export const NIC_NAME_LEN = 14;

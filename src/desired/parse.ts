@@ -4,6 +4,7 @@
 // only that item Invalid (its last valid version stays applied); the others
 // are applied. A document that cannot be read as a whole (not JSON, wrong
 // kind or apiVersion, no items array) keeps everything it applied before.
+import type { Problem } from './problem.js';
 import type { z } from 'zod';
 import { formatPath } from './json-path.js';
 import { parseJsonText } from './json-text.js';
@@ -15,11 +16,6 @@ export { formatPath } from './json-path.js';
 
 export const MAX_DOCUMENT_BYTES = 1024 * 1024;
 
-export interface Problem {
-  /** JSON path like `items[2].vif.bridge`, or `(document)` for the whole text. */
-  path: string;
-  message: string;
-}
 
 /** One item of a list whose envelope is valid. */
 export type ItemOutcome =

@@ -1,13 +1,14 @@
 // PortBinding v1 (docs/design.md §3) as zod schemas. Strict objects everywhere, so
 // a typo in a field name is an error rather than a silently ignored field.
 import { z } from 'zod';
+import { UUID_ANY_CASE } from '../lib/uuid.js';
 import { ifnameProblem } from './names.js';
 
 export const API_VERSION = 'vifd/v1';
 
 const uuid = z
   .string()
-  .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/u, 'must be a UUID')
+  .regex(UUID_ANY_CASE, 'must be a UUID')
   .transform((s) => s.toLowerCase());
 
 const ifname = z.string().superRefine((value, ctx) => {

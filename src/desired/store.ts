@@ -1,10 +1,16 @@
 // The desired state as the union of all sources (directory files, API, etcd).
 // Each source document keeps its last valid version; conflicts are resolved
-// by acceptance order: whoever was accepted first keeps a port or a name.
-// Pure: no I/O.
-import type { ParseResult, Problem } from './parse.js';
+// by acceptance order: whoever was accepted first keeps a port or a name
+// (claims.ts). Incremental: a change costs the size of the document that
+// changed (and of the ports whose standing it moves), never a rebuild of the
+// whole view. Pure: no I/O.
+import type { ParseResult } from './parse.js';
+import type { Problem } from './problem.js';
 import type { DocumentKind, PortBinding } from './schema.js';
+import { ClaimBook, type Claimant } from './claims.js';
 import { resolveSpec, type BindingSpec } from './spec.js';
+import { VersionedMap } from './versioned-map.js';
+import { VersionedSetMap, type PortSetIndex } from './versioned-set-map.js';
 
 export interface SourceEntry {
   id: string;
@@ -33,26 +39,46 @@ export interface DesiredBinding {
   documentKind: DocumentKind;
 }
 
+export interface InvalidOnly {
+  source: string;
+  problems: Problem[];
+  generation: number;
+}
+
+/** What the planner and the API read. Each view is a snapshot: it does not
+ * change when the store does (a round plans and records one version), and
+ * taking one costs O(1), as does every change of the store. */
 export interface DesiredView {
   /** Every port that is desired (winners), including those in Conflict. */
   bindings: ReadonlyMap<string, DesiredBinding>;
   /** Ports named only by invalid documents: nothing applied, reported Invalid. */
-  invalidOnly: ReadonlyMap<string, { source: string; problems: Problem[]; generation: number }>;
+  invalidOnly: ReadonlyMap<string, InvalidOnly>;
   /** Every source whose latest version has problems, by source id (a file
    * that names no readable port is reported by its name). */
   invalidSources: ReadonlyMap<string, Problem[]>;
   /** Bridge name → ports (not in conflict) that plug into it, Linux or OVS. */
-  bridgeUsers: ReadonlyMap<string, string[]>;
+  bridgeUsers: PortSetIndex;
   /** Device name → the port (not in conflict) that claims it for itself. */
   claimedNames: ReadonlyMap<string, string>;
-  sources: readonly SourceEntry[];
   version: number;
+}
+
+/** What a port shows in the view's name indexes. */
+interface Published {
+  exclusiveNames: readonly string[];
+  bridges: readonly string[];
 }
 
 export class DesiredStore {
   private readonly entries = new Map<string, SourceEntry>();
-  /** `${source}\0${port}` → acceptance sequence number. */
-  private readonly accepted = new Map<string, number>();
+  /** Source → its place in the order sources were added (a later one's
+   * problems speak for a port named only by invalid documents). */
+  private readonly entryOrder = new Map<string, number>();
+  private nextEntryOrder = 1;
+  /** port → source → acceptance sequence number (the lowest wins). */
+  private readonly candidates = new Map<string, Map<string, number>>();
+  /** port → invalid source → its entry order. */
+  private readonly invalidBy = new Map<string, Map<string, number>>();
   private nextSeq = 1;
   private version = 0;
   /** port → generation. Numbers grow across restarts too (they start from
@@ -60,26 +86,40 @@ export class DesiredStore {
    * before a restart never mistakes an older state for its answer. */
   private readonly generations = new Map<string, number>();
   private nextGeneration = Date.now() * 1000;
+  private readonly claims = new ClaimBook();
+  private readonly published = new Map<string, Published>();
+  private readonly bindings = new VersionedMap<string, DesiredBinding>();
+  private readonly invalidOnly = new VersionedMap<string, InvalidOnly>();
+  private readonly invalidSources = new VersionedMap<string, Problem[]>();
+  private readonly bridgeUsers = new VersionedSetMap();
+  private readonly claimedNames = new VersionedMap<string, string>();
   private cached: DesiredView | undefined;
+  /** The work the last change did, for tests: view entries rebuilt. */
+  lastRebuilt = 0;
+
+  /** The work the last change did, for tests: bindings whose claims were re-checked. */
+  get lastChecked(): number {
+    return this.claims.checked;
+  }
 
   /** Records a source document's latest parse. Returns the ports it affects. */
   set(sourceId: string, result: ParseResult): Set<string> {
     const previous = this.entries.get(sourceId);
     const affected = new Set<string>(portsOf(previous));
     const entry = nextEntry(sourceId, previous, result);
-    const before = new Set(previous?.lastValid?.map((b) => b.port) ?? []);
-    const now = new Set(entry.lastValid?.map((b) => b.port) ?? []);
-    for (const port of before) if (!now.has(port)) this.accepted.delete(`${sourceId}\0${port}`);
-    for (const port of now) {
-      const key = `${sourceId}\0${port}`;
-      if (!this.accepted.has(key)) this.accepted.set(key, this.nextSeq++);
+    const before = byPort(previous);
+    const now = byPort(entry);
+    for (const port of before.keys()) if (!now.has(port)) this.candidates.get(port)?.delete(sourceId);
+    for (const port of now.keys()) {
+      let sources = this.candidates.get(port);
+      if (!sources) this.candidates.set(port, (sources = new Map()));
+      if (!sources.has(sourceId)) sources.set(sourceId, this.nextSeq++);
     }
+    if (!previous) this.entryOrder.set(sourceId, this.nextEntryOrder++);
     this.entries.set(sourceId, entry);
     for (const port of portsOf(entry)) affected.add(port);
-    const was = byPort(previous);
-    const is = byPort(entry);
-    for (const port of affected) if (saysFor(previous, was, port) !== saysFor(entry, is, port)) this.generations.set(port, this.nextGeneration++);
-    this.bump();
+    for (const port of affected) if (saysFor(previous, before, port) !== saysFor(entry, now, port)) this.generations.set(port, this.nextGeneration++);
+    this.apply(sourceId, previous, entry, affected);
     return affected;
   }
 
@@ -93,11 +133,21 @@ export class DesiredStore {
     const previous = this.entries.get(sourceId);
     if (!previous) return new Set();
     this.entries.delete(sourceId);
-    for (const port of previous.lastValid?.map((b) => b.port) ?? []) this.accepted.delete(`${sourceId}\0${port}`);
+    this.entryOrder.delete(sourceId);
+    for (const binding of previous.lastValid ?? []) this.candidates.get(binding.port)?.delete(sourceId);
     const ports = new Set(portsOf(previous));
     for (const port of ports) this.generations.set(port, this.nextGeneration++);
-    this.bump();
+    this.apply(sourceId, previous, undefined, ports);
     return ports;
+  }
+
+  /** Entries held by the store's collections (tests: nothing is left once no source is). */
+  sizes(): Record<string, number> {
+    return {
+      entries: this.entries.size, entryOrder: this.entryOrder.size, candidates: this.candidates.size, invalidBy: this.invalidBy.size, generations: this.generations.size, published: this.published.size,
+      bindings: this.bindings.size, invalidOnly: this.invalidOnly.size, invalidSources: this.invalidSources.size, claimedNames: this.claimedNames.size,
+      ...Object.fromEntries(Object.entries(this.claims.sizes()).map(([k, v]) => [`claims.${k}`, v])),
+    };
   }
 
   sourceIds(prefix = ''): string[] {
@@ -109,73 +159,111 @@ export class DesiredStore {
   }
 
   view(): DesiredView {
-    this.cached ??= this.compute();
+    this.cached ??= {
+      bindings: this.bindings.snapshot(),
+      invalidOnly: this.invalidOnly.snapshot(),
+      invalidSources: this.invalidSources.snapshot(),
+      bridgeUsers: this.bridgeUsers.snapshot(),
+      claimedNames: this.claimedNames.snapshot(),
+      version: this.version,
+    };
     return this.cached;
   }
 
-  private bump(): void {
+  /** After one source changed: the winners of its ports, the conflicts they
+   * settle, and the view's entries of every port whose standing moved. */
+  private apply(sourceId: string, previous: SourceEntry | undefined, entry: SourceEntry | undefined, affected: ReadonlySet<string>): void {
+    if (entry?.problems) this.invalidSources.set(sourceId, entry.problems);
+    else this.invalidSources.delete(sourceId);
+    for (const port of previous?.invalidPorts.keys() ?? []) this.invalidBy.get(port)?.delete(sourceId);
+    for (const port of entry?.invalidPorts.keys() ?? []) {
+      let sources = this.invalidBy.get(port);
+      if (!sources) this.invalidBy.set(port, (sources = new Map()));
+      sources.set(sourceId, this.entryOrder.get(sourceId)!);
+    }
+    const winners = new Map<string, Claimant | undefined>();
+    for (const port of affected) {
+      const win = this.winnerOf(port);
+      if (!win) {
+        winners.set(port, undefined);
+        continue;
+      }
+      winners.set(port, { seq: win.seq, spec: specOf(bindingIn(this.entries.get(win.source)!, port)!) });
+    }
+    const changed = this.claims.update(winners);
+    this.lastRebuilt = changed.size;
+    // Names a port gives up are released before any port takes them.
+    const next = new Map<string, Published | undefined>();
+    for (const port of changed) {
+      next.set(port, this.rebuild(port, winners.get(port)));
+      const was = this.published.get(port);
+      for (const name of was?.exclusiveNames ?? []) if (this.claimedNames.get(name) === port) this.claimedNames.delete(name);
+      for (const bridge of was?.bridges ?? []) this.bridgeUsers.remove(bridge, port);
+    }
+    for (const [port, now] of next) {
+      if (!now) {
+        this.published.delete(port);
+        continue;
+      }
+      this.published.set(port, now);
+      for (const name of now.exclusiveNames) this.claimedNames.set(name, port);
+      for (const bridge of now.bridges) this.bridgeUsers.add(bridge, port);
+    }
+    for (const port of changed) {
+      const sources = this.invalidBy.get(port);
+      if (sources?.size === 0) this.invalidBy.delete(port);
+      const invalidSource = this.bindings.has(port) ? undefined : latest(sources);
+      const problems = invalidSource === undefined ? undefined : this.entries.get(invalidSource)?.invalidPorts.get(port);
+      if (invalidSource !== undefined && problems) this.invalidOnly.set(port, { source: invalidSource, problems, generation: this.generations.get(port) ?? 0 });
+      else this.invalidOnly.delete(port);
+      // Generations of ports no source names any more are forgotten.
+      if (!this.bindings.has(port) && !this.invalidOnly.has(port)) this.generations.delete(port);
+      if (this.candidates.get(port)?.size === 0) this.candidates.delete(port);
+    }
     this.version++;
     this.cached = undefined;
   }
 
-  private compute(): DesiredView {
-    type Candidate = { binding: PortBinding; source: string; seq: number };
-    const candidates = new Map<string, Candidate[]>();
-    for (const entry of this.entries.values()) {
-      for (const binding of entry.lastValid ?? []) {
-        const seq = this.accepted.get(`${entry.id}\0${binding.port}`) ?? Number.MAX_SAFE_INTEGER;
-        const list = candidates.get(binding.port) ?? [];
-        list.push({ binding, source: entry.id, seq });
-        candidates.set(binding.port, list);
-      }
+  /** The port's entry in the view (undefined: not desired), and what it
+   * should show in the name indexes. */
+  private rebuild(port: string, known: Claimant | undefined): Published | undefined {
+    const win = this.winnerOf(port);
+    if (!win) {
+      this.bindings.delete(port);
+      return undefined;
     }
-    const winners = [...candidates.values()]
-      .map((list) => list.sort((a, b) => a.seq - b.seq))
-      .sort((a, b) => a[0]!.seq - b[0]!.seq);
-
-    const bindings = new Map<string, DesiredBinding>();
-    const exclusiveOwner = new Map<string, string>();
-    const sharedOwner = new Map<string, string>();
-    const bridgeUsers = new Map<string, string[]>();
-    const uplinks = new Map<string, { port: string; passthru: boolean }>();
-    for (const list of winners) {
-      const win = list[0]!;
-      const spec = specOf(win.binding);
-      const conflict = claimNames(spec, exclusiveOwner, sharedOwner) ?? claimUplink(spec, uplinks);
-      const desired: DesiredBinding = {
-        spec,
-        source: win.source,
-        shadowed: list.slice(1).map((c) => c.source),
-        generation: this.generations.get(spec.port) ?? 0,
-        documentKind: this.entries.get(win.source)?.documentKind ?? 'PortBinding',
-      };
-      if (conflict) desired.conflict = conflict;
-      const problems = this.entries.get(win.source)?.invalidPorts.get(spec.port);
-      if (problems) desired.invalid = { source: win.source, problems };
-      bindings.set(spec.port, desired);
-      if (!conflict) {
-        for (const bridge of [spec.sharedBridge, spec.ovsPort?.bridge]) {
-          if (bridge) bridgeUsers.set(bridge, [...(bridgeUsers.get(bridge) ?? []), spec.port]);
-        }
-      }
-    }
-    const invalidOnly = new Map<string, { source: string; problems: Problem[]; generation: number }>();
-    const invalidSources = new Map<string, Problem[]>();
-    for (const entry of this.entries.values()) {
-      if (!entry.problems) continue;
-      invalidSources.set(entry.id, entry.problems);
-      for (const [port, problems] of entry.invalidPorts) {
-        if (!bindings.has(port)) invalidOnly.set(port, { source: entry.id, problems, generation: this.generations.get(port) ?? 0 });
-      }
-    }
-    // Generations of ports no source names any more are forgotten.
-    for (const port of this.generations.keys()) if (!bindings.has(port) && !invalidOnly.has(port)) this.generations.delete(port);
-    const claimedNames = new Map<string, string>();
-    for (const [port, desired] of bindings) {
-      if (!desired.conflict) for (const name of desired.spec.exclusiveNames) claimedNames.set(name, port);
-    }
-    return { bindings, invalidOnly, invalidSources, bridgeUsers, claimedNames, sources: [...this.entries.values()], version: this.version };
+    const entry = this.entries.get(win.source)!;
+    const spec = known?.spec ?? this.bindings.get(port)!.spec;
+    const others = [...this.candidates.get(port)!].filter(([source]) => source !== win.source).sort((a, b) => a[1] - b[1]);
+    const desired: DesiredBinding = {
+      spec,
+      source: win.source,
+      shadowed: others.map(([source]) => source),
+      generation: this.generations.get(port) ?? 0,
+      documentKind: entry.documentKind ?? 'PortBinding',
+    };
+    const conflict = this.claims.conflictOf(port);
+    if (conflict) desired.conflict = conflict;
+    const problems = entry.invalidPorts.get(port);
+    if (problems) desired.invalid = { source: win.source, problems };
+    this.bindings.set(port, desired);
+    if (conflict) return { exclusiveNames: [], bridges: [] };
+    const bridges = [spec.sharedBridge, spec.ovsPort?.bridge].filter((b): b is string => b !== undefined);
+    return { exclusiveNames: spec.exclusiveNames, bridges };
   }
+
+  private winnerOf(port: string): { source: string; seq: number } | undefined {
+    let win: { source: string; seq: number } | undefined;
+    for (const [source, seq] of this.candidates.get(port) ?? []) if (!win || seq < win.seq) win = { source, seq };
+    return win;
+  }
+}
+
+/** The source added last among those (its problems are reported). */
+function latest(sources: ReadonlyMap<string, number> | undefined): string | undefined {
+  let last: [string, number] | undefined;
+  for (const entry of sources ?? []) if (!last || entry[1] > last[1]) last = entry;
+  return last?.[0];
 }
 
 // Bindings are immutable once parsed: resolve each once, not on every view.
@@ -197,6 +285,15 @@ function portsOf(entry: SourceEntry | undefined): string[] {
 const NO_PROBLEMS: ReadonlyMap<string, Problem[]> = new Map();
 
 const byPort = (entry: SourceEntry | undefined): Map<string, PortBinding> => new Map((entry?.lastValid ?? []).map((b) => [b.port, b]));
+
+// Entries are immutable: index each one's bindings once (a list's ports are
+// looked up one by one).
+const indexes = new WeakMap<SourceEntry, Map<string, PortBinding>>();
+function bindingIn(entry: SourceEntry, port: string): PortBinding | undefined {
+  let index = indexes.get(entry);
+  if (!index) indexes.set(entry, (index = byPort(entry)));
+  return index.get(port);
+}
 
 /** What a source says for one port (its binding and problems), comparable. */
 function saysFor(entry: SourceEntry | undefined, bindings: ReadonlyMap<string, PortBinding>, port: string): string {
@@ -238,42 +335,4 @@ function nextEntry(id: string, previous: SourceEntry | undefined, result: ParseR
   if (unattributed) for (const [port, binding] of before) if (!applied.has(port)) applied.set(port, binding);
   const lastValid = applied.size > 0 || previous?.lastValid ? [...applied.values()] : undefined;
   return { id, lastValid, problems: result.problems, invalidPorts, documentKind: 'PortBindingList' };
-}
-
-/** A macvtap in passthrough mode takes its uplink alone (the kernel refuses
- * a second macvtap next to it, or it next to another). */
-function claimUplink(spec: BindingSpec, uplinks: Map<string, { port: string; passthru: boolean }>): string | undefined {
-  for (const link of spec.links) {
-    if (link.kind !== 'macvtap') continue;
-    const passthru = link.mode === 'passthrough';
-    const holder = uplinks.get(link.lower);
-    if (holder && holder.port !== spec.port && (passthru || holder.passthru)) {
-      return `uplink ${link.lower} is used by port ${holder.port}${holder.passthru ? ' in passthrough mode' : ''}; a passthrough macvtap needs it alone`;
-    }
-    if (!holder || passthru) uplinks.set(link.lower, { port: spec.port, passthru });
-  }
-  return undefined;
-}
-
-/** Claims the spec's names; returns a conflict message if one is already taken. */
-function claimNames(spec: BindingSpec, exclusive: Map<string, string>, shared: Map<string, string>): string | undefined {
-  // One name for two of its own devices (a hybrid binding whose tap is named
-  // like its qvo, a tap named like its bridge) can never be plugged.
-  const own = new Set<string>();
-  for (const name of spec.exclusiveNames) {
-    if (own.has(name)) return `device name ${name} is used twice by this binding`;
-    own.add(name);
-  }
-  for (const name of spec.sharedNames) if (own.has(name)) return `bridge name ${name} is also one of this binding's own devices`;
-  for (const name of spec.exclusiveNames) {
-    const holder = exclusive.get(name) ?? shared.get(name);
-    if (holder !== undefined && holder !== spec.port) return `device name ${name} is already claimed by port ${holder}`;
-  }
-  for (const name of spec.sharedNames) {
-    const holder = exclusive.get(name);
-    if (holder !== undefined) return `bridge name ${name} is already claimed as a device of port ${holder}`;
-  }
-  for (const name of spec.exclusiveNames) exclusive.set(name, spec.port);
-  for (const name of spec.sharedNames) if (!shared.has(name)) shared.set(name, spec.port);
-  return undefined;
 }

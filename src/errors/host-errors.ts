@@ -1,4 +1,5 @@
-// Error classes with a stable `code`, a `cause`, and structured fields.
+// The host's error classes: a stable `code`, a `cause`, and structured fields.
+import { VifdError } from './vifd-error.js';
 
 const TAIL_BYTES = 2000;
 
@@ -8,41 +9,39 @@ export function tail(text: string | undefined, bytes = TAIL_BYTES): string {
 }
 
 /** A host command ran and failed (non-zero exit, killed, or could not start). */
-export class HostCommandError extends Error {
-  readonly code = 'HOST_COMMAND_FAILED';
+export class HostCommandError extends VifdError<'HOST_COMMAND_FAILED'> {
   readonly command: string[];
   readonly exitCode: number | undefined;
   readonly stderrTail: string;
 
-  constructor(fields: { command: string[]; exitCode: number | undefined; stderr: string | undefined; cause?: unknown }) {
-    const stderrTail = tail(fields.stderr);
-    super(`${fields.command.join(' ')} failed${fields.exitCode === undefined ? '' : ` (exit ${fields.exitCode})`}: ${stderrTail.trim().split('\n').slice(-3).join(' / ') || 'no output'}`, {
-      cause: fields.cause,
+  constructor(f: { command: string[]; exitCode: number | undefined; stderr: string | undefined; cause?: unknown }) {
+    const stderrTail = tail(f.stderr);
+    super('HOST_COMMAND_FAILED', `${f.command.join(' ')} failed${f.exitCode === undefined ? '' : ` (exit ${f.exitCode})`}: ${stderrTail.trim().split('\n').slice(-3).join(' / ') || 'no output'}`, {
+      cause: f.cause,
+      fields: { command: f.command, exitCode: f.exitCode, stderrTail },
     });
-    this.name = 'HostCommandError';
-    this.command = fields.command;
-    this.exitCode = fields.exitCode;
+    this.command = f.command;
+    this.exitCode = f.exitCode;
     this.stderrTail = stderrTail;
   }
 }
 
 /** One line of an `ip -batch` failed; the rest of the batch went on (-force). */
-export class LinkActionError extends Error {
-  readonly code: 'LINK_ACTION_FAILED' | 'LINK_ACTION_REJECTED';
+export class LinkActionError extends VifdError<'LINK_ACTION_FAILED' | 'LINK_ACTION_REJECTED'> {
   readonly line: string;
   readonly lineNumber: number;
   /** What ip/the kernel said, without the command. */
   readonly reason: string;
   readonly retryable: boolean;
 
-  constructor(fields: { line: string; lineNumber: number; message: string }) {
-    const retryable = isRetryableIpMessage(fields.message);
-    super(`ip ${fields.line}: ${fields.message}`);
-    this.name = 'LinkActionError';
-    this.code = retryable ? 'LINK_ACTION_FAILED' : 'LINK_ACTION_REJECTED';
-    this.line = fields.line;
-    this.lineNumber = fields.lineNumber;
-    this.reason = fields.message;
+  constructor(f: { line: string; lineNumber: number; message: string }) {
+    const retryable = isRetryableIpMessage(f.message);
+    super(retryable ? 'LINK_ACTION_FAILED' : 'LINK_ACTION_REJECTED', `ip ${f.line}: ${f.message}`, {
+      fields: { line: f.line, lineNumber: f.lineNumber, reason: f.message, retryable },
+    });
+    this.line = f.line;
+    this.lineNumber = f.lineNumber;
+    this.reason = f.message;
     this.retryable = retryable;
   }
 }

@@ -2,10 +2,10 @@
 // LinuxHost runs real commands in the managed namespace; tests may supply a
 // fake with the same shape.
 import type { Logger } from 'pino';
-import { applyLinkActions, type ActuationResult } from '../actuators/link-actuator.js';
+import { applyLinkActions, type ActuationResult } from './links/link-actuator.js';
 import type { LinkSnapshot } from '../observed/links.js';
-import type { LinkAction } from '../reconcile/actions.js';
-import type { OwnershipConfig } from '../reconcile/ownership.js';
+import type { LinkAction } from '../model/actions.js';
+import type { OwnershipConfig } from '../model/ownership.js';
 import { Ip } from './ip.js';
 import { LinkObserver, type LinkWatch } from './link-observer.js';
 import type { RtnlChannel } from './netlink/rtnl-channel.js';

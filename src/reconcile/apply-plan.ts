@@ -2,10 +2,10 @@
 // as one transaction (their ports need the kernel devices to exist first).
 // Failures come back per work key.
 import type { Host, HostSnapshot } from '../host/host.js';
-import type { WorkKey } from './actions.js';
+import type { WorkKey } from '../model/work-key.js';
 import type { OvsChanges } from '../host/ovsdb/index.js';
-import type { RoundPlan } from './plan.js';
-import { isEmptyOvsChanges } from './plan-ovs.js';
+import type { RoundPlan } from '../plan/plan.js';
+import { isEmptyOvsChanges } from '../plan/plan-ovs.js';
 
 export interface AppliedPlan {
   failures: Map<WorkKey, Error[]>;

@@ -4,10 +4,11 @@
 import type { Logger } from 'pino';
 import type { HostSnapshot } from '../host/host.js';
 import type { StatusStore } from '../state/status-store.js';
-import type { AssociationView } from './association.js';
-import type { PlanContext } from './plan.js';
-import type { ReadinessTimes } from './readiness-gate.js';
-import { buildStatus, sameStatus, type BindingStatus, type Phase } from './status.js';
+import type { AssociationView } from '../model/association.js';
+import type { PlanContext } from '../plan/plan.js';
+import type { ReadinessTimes } from '../plan/readiness-gate.js';
+import { buildStatus, sameStatus } from '../plan/status.js';
+import type { BindingStatus, Phase } from '../model/status.js';
 
 /** A binding's status changed; `undefined` once it is unplugged and forgotten. */
 export type StatusListener = (port: string, status: BindingStatus | undefined) => void;

@@ -4,6 +4,7 @@
 // keys are handed out in batches ("rounds") so host work can be batched too.
 // p-queue runs the rounds: bounded concurrency and a global rate limit.
 import PQueue from 'p-queue';
+import { backoffDelay } from '../lib/backoff.js';
 
 export type RoundResult = Map<string, 'done' | 'retry' | 'retry-slow'>;
 
@@ -197,7 +198,7 @@ export class WorkQueue {
   }
 
   private backoff(failures: number): number {
-    return Math.min(this.o.maxDelayMs, this.o.baseDelayMs * 2 ** Math.min(failures - 1, 30));
+    return backoffDelay(failures, { baseMs: this.o.baseDelayMs, maxMs: this.o.maxDelayMs });
   }
 
   private notifyIdle(): void {

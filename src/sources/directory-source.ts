@@ -3,8 +3,9 @@
 // Events only mark names dirty; a short quiet period folds a burst (atomic
 // replace, rename, many files) into one update of the store, then the
 // affected ports are enqueued. What makes it trustworthy:
-// - every inotify event counts (chokidar's raw events: its own change events
-//   are coalesced and can swallow a second write a few ms after the first);
+// - every inotify event counts, each for the one entry it names (one watch
+//   on the directory, directory-watch.ts: an event costs O(1), however many
+//   files there are);
 // - each file's version in the store is remembered by its fingerprint
 //   (device, inode, size, mtime, ctime); a re-check shortly after each read
 //   and the periodic resync() re-read whatever differs, so the last write
@@ -15,11 +16,12 @@
 //   a directory is there again (recreated, or a symlink to another one), it
 //   is followed: its files apply at once, removals after it has been quiet
 //   for a settle period.
-import { watch, type FSWatcher } from 'chokidar';
 import { statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { DesiredStore } from '../desired/store.js';
+import { SymlinkTargets, type TargetWatchFactory } from './symlink-targets.js';
+import { watchDirectory, type DirectoryWatch, type WatchFactory } from './directory-watch.js';
 import { listDocumentPaths, loadFiles, realDir } from './load-files.js';
 import { fingerprintOf, isDocumentName, type Fingerprint } from './read-document.js';
 
@@ -39,8 +41,14 @@ export interface DirectorySourceOptions {
    * directory is polled this often and the watch retried every retryWatchMs. */
   pollMs?: number;
   retryWatchMs?: number;
-  /** chokidar's watch (tests give one that fails). */
-  watchFactory?: typeof watch;
+  /** After a burst of this many events, the directory is resynced: inotify
+   * drops events beyond its queue (16384 by default) while we are busy
+   * reading, without saying which. */
+  burstEvents?: number;
+  /** The directory watch (tests give one that fails). */
+  watchFactory?: WatchFactory;
+  /** The symlink targets' watch (tests give their own). */
+  targetWatchFactory?: TargetWatchFactory;
 }
 
 interface Identity {
@@ -68,6 +76,13 @@ function identityOf(dir: string): Identity | undefined {
 const sameIdentity = (a: Identity | undefined, b: Identity | undefined): boolean =>
   a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino && a.real === b.real;
 
+/** Process CPU (user + system) since `since`, in microseconds: all of the
+ * process's threads, measured around synchronous code only. */
+function cpuMicrosSince(since: NodeJS.CpuUsage): number {
+  const { user, system } = process.cpuUsage(since);
+  return user + system;
+}
+
 function currentFingerprint(path: string): Fingerprint | undefined {
   try {
     return fingerprintOf(statSync(path));
@@ -77,7 +92,7 @@ function currentFingerprint(path: string): Fingerprint | undefined {
 }
 
 export class DirectorySource {
-  private watcher: FSWatcher | undefined;
+  private watcher: DirectoryWatch | undefined;
   private identity: Identity | undefined;
   /** path → fingerprint of the version in the store (present files only). */
   private readonly known = new Map<string, Fingerprint>();
@@ -93,10 +108,18 @@ export class DirectorySource {
   private settleUntil = 0;
   private missing = false;
   private stopped = false;
+  private readonly resyncs = { count: 0, cpuSeconds: 0 };
+  /** Events since the last batch was read. */
+  private events = 0;
   private flushing: Promise<void> = Promise.resolve();
   private watching: Promise<void> = Promise.resolve();
 
-  constructor(private readonly o: DirectorySourceOptions) {}
+  /** In-place writes to the targets of symlinked documents (chokidar). */
+  private readonly targets: SymlinkTargets;
+
+  constructor(private readonly o: DirectorySourceOptions) {
+    this.targets = new SymlinkTargets(o.dir, (entries) => this.enqueue(entries), o.targetWatchFactory);
+  }
 
   /** True while the directory is missing (removals are held). */
   get directoryMissing(): boolean {
@@ -104,9 +127,9 @@ export class DirectorySource {
   }
 
   /** Reads every document once (resolves then), and starts watching. The
-   * watch is set up in the background: chokidar stats every file of the
-   * directory first, which need not delay the first reconcile. Whatever
-   * changed before the watch was ready is caught up afterwards. */
+   * watch is set up in the background, which need not delay the first
+   * reconcile. Whatever changed before the watch was ready is caught up
+   * afterwards (a resync). */
   async start(): Promise<void> {
     this.identity = identityOf(this.o.dir);
     if (!this.identity) throw new Error(`desired directory ${this.o.dir} is not a directory`);
@@ -120,9 +143,12 @@ export class DirectorySource {
 
   /** Compares the directory with what the store holds and reads whatever
    * differs: new, changed (by fingerprint) and removed files. The periodic
-   * resync calls it: events may be lost, the directory is the truth. */
+   * resync calls it: events may be lost, the directory is the truth. It
+   * costs one stat per file; only files that differ are read and parsed. */
   async resync(): Promise<void> {
     if (!this.checkIdentity()) return;
+    const started = performance.now();
+    const cpu = process.cpuUsage();
     let paths: string[];
     try {
       paths = listDocumentPaths(this.o.dir);
@@ -132,11 +158,29 @@ export class DirectorySource {
     const present = new Set(paths);
     const differ = paths.filter((p) => !this.known.has(p) || this.known.get(p) !== currentFingerprint(p));
     const gone = [...this.known.keys()].filter((p) => !present.has(p));
+    let cpuMicros = cpuMicrosSince(cpu);
     if (differ.length + gone.length > 0) {
-      this.o.logger.debug({ changed: differ.length, gone: gone.length }, 'desired directory resync found changes');
-      this.enqueue([...differ, ...gone], 0);
+      this.flushing = this.flushing
+        .then(() => {
+          const reading = process.cpuUsage();
+          this.flush([...differ, ...gone]);
+          cpuMicros += cpuMicrosSince(reading);
+        })
+        .catch((error: unknown) => this.o.logger.error({ err: error }, 'reading desired files failed'));
     }
     await this.flushing;
+    this.resyncs.count++;
+    this.resyncs.cpuSeconds += cpuMicros / 1e6;
+    const changes = differ.length + gone.length;
+    this.o.logger[changes > 0 ? 'info' : 'debug'](
+      { files: paths.length, changed: differ.length, gone: gone.length, cpuMs: Math.round(cpuMicros / 100) / 10, ms: Math.round(performance.now() - started) },
+      'desired directory resynced',
+    );
+  }
+
+  /** Resyncs so far and the CPU they took (summary counters, exported as metrics). */
+  resyncCounters(): { desiredResyncs: number; desiredResyncCpuSeconds: number } {
+    return { desiredResyncs: this.resyncs.count, desiredResyncCpuSeconds: this.resyncs.cpuSeconds };
   }
 
   async stop(): Promise<void> {
@@ -145,31 +189,21 @@ export class DirectorySource {
     for (const t of [this.timer, this.recheckTimer, this.settleTimer, this.retryTimer]) if (t) clearTimeout(t);
     for (const t of [this.identityTimer, this.pollTimer]) if (t) clearInterval(t);
     await this.watcher?.close();
+    await this.targets.close();
     await this.flushing;
   }
 
   private async watch(): Promise<void> {
     const dir = this.o.dir;
-    const watcher = (this.o.watchFactory ?? watch)(dir, {
-      ignoreInitial: true,
-      depth: 0,
-      // Root may read a file without the owner-read bit (mode 000): do not skip it.
-      ignorePermissionErrors: true,
-      ignored: (path, stats) => path !== dir && (stats?.isDirectory() === true || !isDocumentName(basename(path))),
-    });
+    const watcher = (this.o.watchFactory ?? watchDirectory)(dir);
     this.watcher = watcher;
-    for (const event of ['add', 'change', 'unlink'] as const) watcher.on(event, (path: string) => this.enqueue([path]));
-    // Every inotify event on the directory, uncoalesced.
-    const watched = resolve(dir);
-    watcher.on('raw', (_event, name: string | null, opts: unknown) => {
-      const from = (opts as { watchedPath?: string } | undefined)?.watchedPath;
-      if (from === undefined || resolve(from) !== watched) return;
+    // Every inotify event on the directory, one entry each, uncoalesced.
+    watcher.on('entry', (name: string | null) => {
+      this.events++;
       if (!name) void this.resync();
       else if (isDocumentName(name)) this.enqueue([join(dir, name)]);
       else if (name.startsWith('..')) void this.resync(); // a ConfigMap-style `..data` swap
-    });
-    watcher.on('unlinkDir', (path: string) => {
-      if (path === dir) this.checkIdentity();
+      else this.checkIdentity(); // the directory itself may have gone
     });
     await new Promise<void>((resolve, reject) => {
       let ready = false;
@@ -248,8 +282,15 @@ export class DirectorySource {
       this.timer = undefined;
       const batch = [...this.dirty];
       this.dirty.clear();
+      // A resync after a burst costs one stat per file for thousands of
+      // events: what the kernel may have dropped is found at once.
+      const burst = this.events >= (this.o.burstEvents ?? 4096);
+      this.events = 0;
       this.flushing = this.flushing
-        .then(() => this.flush(batch))
+        .then(() => {
+          this.flush(batch);
+          if (burst) void this.resync();
+        })
         .catch((error: unknown) => this.o.logger.error({ err: error }, 'reading desired files failed'));
     }, quietMs);
   }
@@ -277,6 +318,7 @@ export class DirectorySource {
       if (fingerprint === undefined) this.known.delete(path);
       else this.known.set(path, fingerprint);
       this.rechecks.add(path);
+      this.targets.track(path);
     }
     for (const { source, problems } of report.invalid) {
       this.o.logger.warn({ source, problems }, 'invalid desired document; its last valid version stays applied');

@@ -2,10 +2,10 @@
 // was making when it stopped), so that after a crash or restart it can
 // disassociate ports no longer desired and re-check the others. Written
 // atomically; a corrupt file counts as empty (and is reported).
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AssociationRequest } from '../reconcile/association.js';
+import type { AssociationRequest } from '../model/association.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { asObject, readJsonState } from './json-state-file.js';
 
 export interface AssociationRecord {
   port: string;
@@ -26,21 +26,15 @@ export class AssociationStore {
     await writeFileAtomic(this.path, JSON.stringify({ version: 1, associations: list }, null, 2) + '\n');
   }
 
+  /** A record that is not one is dropped, and makes the file corrupt: the others still count. */
   async read(): Promise<{ records: AssociationRecord[]; corrupt: boolean }> {
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch {
-      return { records: [], corrupt: false };
-    }
-    try {
-      const value = JSON.parse(text) as { associations?: unknown };
-      if (!Array.isArray(value.associations)) return { records: [], corrupt: true };
-      const records = value.associations.filter(isRecord);
-      return { records, corrupt: records.length !== value.associations.length };
-    } catch {
-      return { records: [], corrupt: true };
-    }
+    const { value, corrupt } = await readJsonState(this.path, (json) => {
+      const associations = asObject(json)?.['associations'];
+      if (!Array.isArray(associations)) return undefined;
+      const records = associations.filter(isRecord);
+      return { records, dropped: records.length !== associations.length };
+    });
+    return { records: value?.records ?? [], corrupt: corrupt || value?.dropped === true };
   }
 }
 

@@ -9,9 +9,10 @@
 // in that moment must not leave a device vifd can never take back. /run is
 // cleared at boot, when such half-made devices are gone too.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, unlink } from 'node:fs/promises';
+import { mkdir, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
+import { asObject, readJsonState } from './json-state-file.js';
 
 export const DEFAULT_RUNTIME_DIR = '/run/vifd';
 
@@ -56,17 +57,11 @@ export class IntentJournal {
 }
 
 async function readJournal(path: string): Promise<{ names: string[]; corrupt: boolean }> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    return { names: [], corrupt: false };
-  }
-  try {
-    const value = JSON.parse(text) as { creating?: unknown };
-    const names = Array.isArray(value.creating) ? value.creating.filter((n): n is string => typeof n === 'string') : [];
-    return { names, corrupt: false };
-  } catch {
-    return { names: [], corrupt: true };
-  }
+  const { value, corrupt } = await readJsonState(path, (json) => {
+    const journal = asObject(json);
+    if (journal === undefined) return undefined;
+    const creating = journal['creating'];
+    return Array.isArray(creating) ? creating.filter((n): n is string => typeof n === 'string') : [];
+  });
+  return { names: value ?? [], corrupt };
 }

@@ -10,15 +10,14 @@ import { realpathSync } from 'node:fs';
 import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import { VifdError } from '../errors/vifd-error.js';
 
-export class StateLockedError extends Error {
-  readonly code = 'STATE_DIR_LOCKED';
+export class StateLockedError extends VifdError<'STATE_DIR_LOCKED'> {
   constructor(
     readonly stateDir: string,
     readonly holderPid: number | undefined,
   ) {
-    super(`another vifd${holderPid ? ` (pid ${holderPid})` : ''} already runs on state directory ${stateDir}`);
-    this.name = 'StateLockedError';
+    super('STATE_DIR_LOCKED', `another vifd${holderPid ? ` (pid ${holderPid})` : ''} already runs on state directory ${stateDir}`, { fields: { stateDir, holderPid } });
   }
 }
 

@@ -5,23 +5,24 @@
 // with backoff until it lands; the others of the same round land on their
 // own. While writes fail, health() says so (readiness and the summary show
 // it); the host work that needs no disk goes on.
-import { chmod, mkdir, readdir, readFile, unlink } from 'node:fs/promises';
+import { chmod, mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isPortId } from '../desired/port-id.js';
-import type { BindingStatus } from '../reconcile/status.js';
+import { errorCode, VifdError } from '../errors/vifd-error.js';
+import { backoffDelay } from '../lib/backoff.js';
+import { UUID_JSON_FILE } from '../lib/uuid.js';
+import type { BindingStatus } from '../model/status.js';
 import { STATE_DIR_MODE, writeFileAtomic, writeFilesAtomic } from './atomic-write.js';
+import { asObject, readJsonState } from './json-state-file.js';
 
-const PORT_FILE = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.json$/u;
 /** writeFileAtomic's temp files: `.<name>.<pid>.<n>.tmp`. */
 const TEMP_FILE = /^\..+\.\d+\.\d+\.tmp$/u;
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
 
-export class NotAPortIdError extends Error {
-  readonly code = 'NOT_A_PORT_ID';
+export class NotAPortIdError extends VifdError<'NOT_A_PORT_ID'> {
   constructor(readonly value: string) {
-    super(`refusing to use ${JSON.stringify(value.slice(0, 64))} as a port id in a state file name`);
-    this.name = 'NotAPortIdError';
+    super('NOT_A_PORT_ID', `refusing to use ${JSON.stringify(value.slice(0, 64))} as a port id in a state file name`, { fields: { value: value.slice(0, 64) } });
   }
 }
 
@@ -39,6 +40,13 @@ export interface StatusStoreOptions {
   onHealth?: (health: StateHealth) => void;
 }
 
+/** The status in file `name`: a status, and of the port the name says. */
+function statusNamed(name: string, json: unknown): BindingStatus | undefined {
+  const status = asObject(json);
+  if (typeof status?.['port'] !== 'string' || typeof status['phase'] !== 'string') return undefined;
+  return `${status['port']}.json` === name ? (status as unknown as BindingStatus) : undefined;
+}
+
 /** The status file of a port: only ever a canonical UUID names a file. */
 function fileOf(dir: string, port: string): string {
   if (!isPortId(port)) throw new NotAPortIdError(port);
@@ -50,9 +58,12 @@ export class StatusStore {
   /** port → the content still to write, or null: the file still to remove. */
   private readonly pending = new Map<string, string | null>();
   private summary: string | undefined;
+  /** The last summary written, without its time and round count. */
+  private lastSummaryMeaning: string | undefined;
   private failing: { error: string; since: string } | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
-  private retryMs = RETRY_MIN_MS;
+  /** Failed flushes in a row: the retry's backoff. */
+  private retries = 0;
   private flushing: Promise<void> = Promise.resolve();
   private stopped = false;
 
@@ -82,7 +93,7 @@ export class StatusStore {
   /** Removes a corrupt status file; the binding's status is rebuilt from the
    * host and the desired state (and dropped if the port is gone). */
   async discard(fileName: string): Promise<void> {
-    if (PORT_FILE.test(fileName)) await unlink(join(this.dir, fileName)).catch(() => undefined);
+    if (UUID_JSON_FILE.test(fileName)) await unlink(join(this.dir, fileName)).catch(() => undefined);
   }
 
   /** Writes many statuses with one syncfs (a round can settle thousands).
@@ -101,8 +112,16 @@ export class StatusStore {
     await this.flush();
   }
 
-  async writeSummary(summary: object): Promise<void> {
-    this.summary = JSON.stringify({ ...summary, stateDir: this.failing ? `failing: ${this.failing.error}` : 'ok' }, null, 2) + '\n';
+  /** Writes summary.json when what it says changed: its `at` and round
+   * count alone do not make a write (a round that changed nothing, like one
+   * woken by vifd's own device events, costs no file write). */
+  async writeSummary(summary: Record<string, unknown> & { at?: string; rounds?: number }): Promise<void> {
+    const full = { ...summary, stateDir: this.failing ? `failing: ${this.failing.error}` : 'ok' };
+    const { at: _at, rounds: _rounds, ...said } = full;
+    const meaning = JSON.stringify(said);
+    if (meaning === this.lastSummaryMeaning) return;
+    this.lastSummaryMeaning = meaning;
+    this.summary = JSON.stringify(full, null, 2) + '\n';
     await this.flush();
   }
 
@@ -121,21 +140,16 @@ export class StatusStore {
     try {
       names = await readdir(this.dir);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { statuses, corrupt };
+      if (errorCode(error) === 'ENOENT') return { statuses, corrupt };
       throw error;
     }
     await Promise.all(
       names
-        .filter((n) => PORT_FILE.test(n))
+        .filter((n) => UUID_JSON_FILE.test(n))
         .map(async (name) => {
-          try {
-            const status = JSON.parse(await readFile(join(this.dir, name), 'utf8')) as BindingStatus;
-            if (typeof status.port !== 'string' || typeof status.phase !== 'string') throw new Error('not a status');
-            if (`${status.port}.json` !== name) throw new Error('names another port');
-            statuses.push(status);
-          } catch {
-            corrupt.push(name);
-          }
+          const { value, corrupt: bad } = await readJsonState(join(this.dir, name), (json) => statusNamed(name, json));
+          if (value) statuses.push(value);
+          else if (bad) corrupt.push(name);
         }),
     );
     statuses.sort((a, b) => a.port.localeCompare(b.port));
@@ -161,7 +175,7 @@ export class StatusStore {
         try {
           await unlink(fileOf(this.dir, port));
         } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+          if (errorCode(error) === 'ENOENT') return;
           errors.push(error as Error);
           failed.add(fileOf(this.dir, port));
         }
@@ -186,19 +200,18 @@ export class StatusStore {
     if (errors.length === 0) {
       if (this.failing) {
         this.failing = undefined;
-        this.retryMs = RETRY_MIN_MS;
+        this.retries = 0;
         this.options.onHealth?.(this.health());
       }
       return;
     }
-    const first = errors[0] as NodeJS.ErrnoException;
-    const error = `${first.code ?? 'ERROR'}: ${first.message}`;
+    const first = errors[0]!;
+    const error = `${errorCode(first) ?? 'ERROR'}: ${first.message}`;
     const wasOk = this.failing === undefined;
     this.failing = { error, since: this.failing?.since ?? new Date().toISOString() };
     if (wasOk) this.options.onHealth?.(this.health());
     if (this.stopped || this.retryTimer) return;
-    const delay = this.retryMs;
-    this.retryMs = Math.min(RETRY_MAX_MS, this.retryMs * 2);
+    const delay = backoffDelay(++this.retries, { baseMs: RETRY_MIN_MS, maxMs: RETRY_MAX_MS });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       void this.flush();

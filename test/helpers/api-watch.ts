@@ -2,7 +2,7 @@
 // watch that keeps every event and lets a test wait for a condition.
 import type { ApiClient } from '../../src/api/client.js';
 import type { WatchEvent } from '../../src/api/watch-hub.js';
-import type { BindingStatus } from '../../src/reconcile/status.js';
+import type { BindingStatus } from '../../src/model/status.js';
 import { waitFor } from './vifd-process.js';
 
 export async function waitForApi(client: ApiClient, timeoutMs = 20_000): Promise<void> {

@@ -1,12 +1,11 @@
 // Shared set-up for the crash tests: a throwaway namespace with a veth
 // uplink, bindings of the kinds that need no OVS (bridge, 802.1Qbg/Qbh
 // macvtaps), and the chaos harness's independent host check.
-import { writeFileSync, renameSync, unlinkSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { check, makeBinding, type ChaosBinding, type Topology, type VifKind } from '../../bench/chaos/world.js';
-import type { Link } from '../../bench/chaos/host.js';
+import { check, makeBinding, type ChaosBinding, type Topology, type VifKind } from '../support/chaos/world.js';
 import { createNetns, ipIn, linksIn } from './netns.js';
-import type { VifdDirs } from './vifd-process.js';
+import { writeBinding, type VifdDirs } from './vifd-process.js';
 
 export const TOPO: Topology = {
   vifdBridges: ['brq-crash-a', 'brq-crash-b'],
@@ -41,11 +40,7 @@ export function crashBindings(count: number, from = 1): ChaosBinding[] {
 }
 
 export function writeBindings(dirs: VifdDirs, bindings: readonly ChaosBinding[]): void {
-  for (const b of bindings) {
-    const tmp = join(dirs.desired, `.${b.file}.tmp`);
-    writeFileSync(tmp, JSON.stringify(b.doc));
-    renameSync(tmp, join(dirs.desired, b.file));
-  }
+  for (const b of bindings) writeBinding(dirs, b.file, b.doc);
 }
 
 export function removeBindings(dirs: VifdDirs, bindings: readonly ChaosBinding[]): void {
@@ -54,10 +49,9 @@ export function removeBindings(dirs: VifdDirs, bindings: readonly ChaosBinding[]
 
 /** What is still wrong in the namespace (empty: converged, nothing leaked). */
 export function hostProblems(netns: string, bindings: readonly ChaosBinding[], foreign: ReadonlySet<string> = new Set()): string[] {
-  const links = linksIn(netns) as unknown as Map<string, Link>;
   const r = check({
     bindings,
-    links,
+    links: linksIn(netns),
     ovs: undefined,
     topo: TOPO,
     foreignNames: new Set([TOPO.foreignBridge, TOPO.uplink, `${TOPO.uplink}p`, 'lo', ...foreign]),

@@ -16,8 +16,8 @@ export interface PrivateOvs {
   address: string;
 }
 
-export function startOvs(netns: string): PrivateOvs {
-  const dir = mkdtempSync(join(tmpdir(), 'vifd-ovs-'));
+/** Files (database, sockets, logs) in `dir`, a new temp dir unless given. */
+export function startOvs(netns: string, dir = mkdtempSync(join(tmpdir(), 'vifd-ovs-'))): PrivateOvs {
   execFileSync('bash', [OVS_NETNS_SCRIPT, 'start', netns, dir], { stdio: 'ignore' });
   const socket = join(dir, 'db.sock');
   return { netns, dir, socket, address: `unix:${socket}` };
@@ -59,12 +59,18 @@ export function portsOf(ovs: PrivateOvs, bridge: string): string[] {
 
 /** ovs-vswitchd alone: kill it (SIGKILL) and start it again on the same database. */
 export function restartVswitchd(ovs: PrivateOvs): void {
-  const env = { ...process.env, OVS_RUNDIR: ovs.dir, OVS_LOGDIR: ovs.dir, OVS_DBDIR: ovs.dir };
   try {
     execFileSync('pkill', ['-9', '-F', join(ovs.dir, 'ovs-vswitchd.pid')]);
   } catch {
     // already gone
   }
+  startVswitchd(ovs);
+}
+
+/** Starts ovs-vswitchd again after it was killed (its pid file, now stale, is replaced). */
+export function startVswitchd(ovs: PrivateOvs): void {
+  const env = { ...process.env, OVS_RUNDIR: ovs.dir, OVS_LOGDIR: ovs.dir, OVS_DBDIR: ovs.dir };
+  rmSync(join(ovs.dir, 'ovs-vswitchd.pid'), { force: true });
   execFileSync('ip', ['netns', 'exec', ovs.netns, 'ovs-vswitchd', ovs.address, `--pidfile=${join(ovs.dir, 'ovs-vswitchd.pid')}`, '--detach', `--log-file=${join(ovs.dir, 'ovs-vswitchd.log')}`, `--unixctl=${join(ovs.dir, 'ovs-vswitchd.ctl')}`], { env, stdio: 'ignore' });
 }
 

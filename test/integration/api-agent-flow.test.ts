@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../src/api/client.js';
-import type { BindingStatus } from '../../src/reconcile/status.js';
+import type { BindingStatus } from '../../src/model/status.js';
 import { RecordingWatch, waitForApi } from '../helpers/api-watch.js';
 import { validateWithLibvirt } from '../helpers/libvirt.js';
 import { createNetns, deleteNetns, linksIn, uniqueNetnsName } from '../helpers/netns.js';

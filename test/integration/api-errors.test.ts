@@ -7,7 +7,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../src/api/client.js';
-import type { BindingStatus } from '../../src/reconcile/status.js';
+import type { BindingStatus } from '../../src/model/status.js';
 import { waitForApi } from '../helpers/api-watch.js';
 import { createNetns, deleteNetns, linksIn, uniqueNetnsName } from '../helpers/netns.js';
 import { bridgeBinding, makeDirs, portUuid, readStatuses, removeDirs, VifdProcess, waitFor, writeBinding, type VifdDirs } from '../helpers/vifd-process.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../src/api/client.js';
 import type { WatchEvent } from '../../src/api/watch-hub.js';
-import type { BindingStatus } from '../../src/reconcile/status.js';
+import type { BindingStatus } from '../../src/model/status.js';
 import { RecordingWatch, waitForApi } from '../helpers/api-watch.js';
 import { createNetns, deleteNetns, linksIn, uniqueNetnsName } from '../helpers/netns.js';
 import { bridgeBinding, makeDirs, portUuid, removeDirs, VifdProcess, VIFD_BIN, waitFor, type VifdDirs } from '../helpers/vifd-process.js';

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNetns, deleteNetns, ipIn, linksIn, uniqueNetnsName } from '../helpers/netns.js';
 import { bridgeBinding, makeDirs, portUuid, readStatuses, removeDirs, VifdProcess, VIFD_BIN, waitFor, writeBinding, type VifdDirs } from '../helpers/vifd-process.js';
+import { waitReady } from '../support/readiness.js';
 
 const netns = uniqueNetnsName('bridge');
 let dirs: VifdDirs;
@@ -170,7 +171,7 @@ describe('bridge bindings on a real kernel', () => {
     expect(await vifd!.stop('SIGTERM')).toBe(0);
     expect([...linksIn(netns).keys()].sort()).toEqual([...before.keys()].sort());
     vifd = VifdProcess.run(dirs, netns);
-    await waitFor(() => vifd!.logs.some((l) => l.includes('vifd running')), 10_000, 'restart');
+    await waitReady(dirs.state, { timeoutMs: 10_000 });
     await new Promise((r) => setTimeout(r, 1000));
     const after = linksIn(netns);
     for (const [name, link] of before) expect(after.get(name)?.ifindex, name).toBe(link.ifindex);

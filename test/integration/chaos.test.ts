@@ -3,7 +3,7 @@
 // faults and SIGKILLs; every fault repaired within the bound, no leak, no
 // duplicate OVS port, foreign devices unchanged. Plus: same seed, same faults.
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanupAll, runChaos, type ChaosResult } from '../../bench/chaos/run.js';
+import { cleanupAll, runChaos, type ChaosResult } from '../support/chaos/run.js';
 import { deleteNetns, uniqueNetnsName } from '../helpers/netns.js';
 
 const names: string[] = [];

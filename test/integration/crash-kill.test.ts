@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultDeviceName } from '../../src/desired/names.js';
 import { deleteNetns, ipIn, linksIn, uniqueNetnsName } from '../helpers/netns.js';
 import { makeDirs, readStatuses, removeDirs, VifdProcess, waitFor, type VifdDirs } from '../helpers/vifd-process.js';
-import { crashBindings, createCrashNetns, hostProblems, removeBindings, writeBindings } from '../helpers/crash.js';
-import { makeBinding } from '../../bench/chaos/world.js';
-import { TOPO } from '../helpers/crash.js';
+import { crashBindings, createCrashNetns, hostProblems, removeBindings, TOPO, writeBindings } from '../helpers/crash.js';
+import { makeBinding } from '../support/chaos/world.js';
+import { waitServing } from '../support/readiness.js';
 
 const netns = uniqueNetnsName('crash-kill');
 let dirs: VifdDirs;
@@ -32,8 +32,8 @@ afterAll(async () => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const noConflicts = () => [...readStatuses(dirs).values()].filter((s) => s.phase === 'Conflict').map((s) => `${s.port}: ${s.message}`);
 
-/** Starts vifd and SIGKILLs it `delay` ms after it loaded its desired
- * directory (its first round starts right then), sweeping the delay upwards
+/** Starts vifd and SIGKILLs it `delay` ms after it answers /readyz (it has
+ * loaded its desired directory; its first round starts right then), sweeping the delay upwards
  * in 20 ms steps across the whole first round (snapshot, journal, ip batch,
  * OVSDB, state files), until a kill finds the work done or `partialKills`
  * kills left it half done. The sweep adapts to the machine's speed. Returns
@@ -42,8 +42,7 @@ async function killAcrossConvergence(untouched: number, partialKills = 3): Promi
   const left: number[] = [];
   for (let delay = 0; delay <= 2000 && left.filter((n) => n > 0 && n !== untouched).length < partialKills; delay += 20) {
     vifd = VifdProcess.run(dirs, netns);
-    const deadline = Date.now() + 15_000;
-    while (!vifd.logs.some((l) => l.includes('"msg":"desired directory loaded"')) && Date.now() < deadline) await sleep(1);
+    await waitServing(dirs.state, { timeoutMs: 15_000, pollMs: 1 });
     await sleep(delay);
     await vifd.stop('SIGKILL');
     left.push(hostProblems(netns, desired).length);

@@ -4,9 +4,9 @@
 // no leaked or duplicate OVS port; a restart over the converged host re-adds
 // no port and recreates no device.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { check, makeBinding, type ChaosBinding, type Topology } from '../../bench/chaos/world.js';
-import { PrivateOvs as OvsView } from '../../bench/chaos/host.js';
-import type { Link } from '../../bench/chaos/host.js';
+import { check, makeBinding, type ChaosBinding, type Topology } from '../support/chaos/world.js';
+import { ovsView } from '../support/chaos/ovs.js';
+import { waitReady, waitServing } from '../support/readiness.js';
 import { createNetns, deleteNetns, linksIn, uniqueNetnsName } from '../helpers/netns.js';
 import { startOvs, stopOvs, vsctl, type PrivateOvs } from '../helpers/ovs.js';
 import { makeDirs, removeDirs, VifdProcess, waitFor, type VifdDirs } from '../helpers/vifd-process.js';
@@ -38,11 +38,10 @@ const run = () => VifdProcess.run(dirs, netns, ['--ovsdb', ovs!.address, '--ovs-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function problems(): Promise<string[]> {
-  const view = await new OvsView('', netns, ovs!.dir).view();
   const r = check({
     bindings: desired,
-    links: linksIn(netns) as unknown as Map<string, Link>,
-    ovs: view,
+    links: linksIn(netns),
+    ovs: await ovsView(ovs!.address),
     topo: TOPO,
     foreignNames: new Set(['lo', TOPO.ovsBridge]),
     foreignOvsPorts: new Set(),
@@ -61,8 +60,7 @@ async function converged(timeoutMs = 60_000): Promise<void> {
 async function killRepeatedly(delays: number[]): Promise<void> {
   for (const delay of delays) {
     vifd = run();
-    const deadline = Date.now() + 15_000;
-    while (!vifd.logs.some((l) => l.includes('"msg":"vifd running"')) && Date.now() < deadline) await sleep(2);
+    await waitServing(dirs.state, { timeoutMs: 15_000, pollMs: 2 }); // its first round is starting: kill within it
     await sleep(delay);
     await vifd.stop('SIGKILL');
   }
@@ -81,8 +79,8 @@ describe('SIGKILL with OVS bindings', () => {
     const portsBefore = vsctl(ovs!, '--columns=_uuid,name', 'list', 'Port');
     await vifd!.stop('SIGKILL');
     vifd = run();
-    await waitFor(() => vifd!.logs.some((l) => l.includes('"msg":"vifd running"')), 15_000, 'running');
-    await sleep(1500);
+    await waitReady(dirs.state, { timeoutMs: 15_000 }); // its first full reconcile (where a recreate would happen) is done
+    await sleep(1500); // and events from that round handled too
     expect(ifindexes(netns)).toEqual(before);
     expect(vsctl(ovs!, '--columns=_uuid,name', 'list', 'Port')).toBe(portsBefore);
     expect(await problems()).toEqual([]);

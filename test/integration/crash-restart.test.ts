@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteNetns, uniqueNetnsName } from '../helpers/netns.js';
 import { makeDirs, readStatuses, removeDirs, VifdProcess, waitFor, type VifdDirs } from '../helpers/vifd-process.js';
 import { crashBindings, createCrashNetns, hostProblems, ifindexes, writeBindings } from '../helpers/crash.js';
+import { waitReady } from '../support/readiness.js';
 
 const netns = uniqueNetnsName('crash-restart');
 let dirs: VifdDirs;
@@ -39,7 +40,7 @@ describe('restart over a converged namespace', () => {
       const before = ifindexes(netns);
       expect(await vifd!.stop(how)).toBe(how === 'SIGTERM' ? 0 : null);
       vifd = VifdProcess.run(dirs, netns);
-      await waitFor(() => vifd!.logs.some((l) => l.includes('"msg":"vifd running"')), 15_000, 'vifd running');
+      await waitReady(dirs.state, { timeoutMs: 15_000 });
       // Give it time to act on anything it (wrongly) thinks needs doing.
       await new Promise((r) => setTimeout(r, 1500));
       expect(ifindexes(netns)).toEqual(before);

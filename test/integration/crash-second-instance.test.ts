@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteNetns, uniqueNetnsName } from '../helpers/netns.js';
 import { makeDirs, readStatuses, removeDirs, VifdProcess, waitFor, type VifdDirs } from '../helpers/vifd-process.js';
 import { crashBindings, createCrashNetns, hostProblems, ifindexes, writeBindings } from '../helpers/crash.js';
+import { waitReady } from '../support/readiness.js';
 
 const netns = uniqueNetnsName('crash-second');
 let dirs: VifdDirs;
@@ -43,7 +44,7 @@ describe('state directory lock', () => {
   it('takes over the lock of a SIGKILLed vifd', async () => {
     await vifd!.stop('SIGKILL');
     vifd = VifdProcess.run(dirs, netns);
-    await waitFor(() => vifd!.logs.some((l) => l.includes('"msg":"vifd running"')), 15_000, 'vifd running');
+    await waitReady(dirs.state, { timeoutMs: 15_000 });
     expect(hostProblems(netns, bindings)).toEqual([]);
   });
 
@@ -52,7 +53,7 @@ describe('state directory lock', () => {
     // pid 1 is alive, but its start time is not the one recorded.
     writeFileSync(join(dirs.state, 'vifd.lock'), '1 999999999\n');
     vifd = VifdProcess.run(dirs, netns);
-    await waitFor(() => vifd!.logs.some((l) => l.includes('"msg":"vifd running"')), 15_000, 'vifd running');
+    await waitReady(dirs.state, { timeoutMs: 15_000 });
     await waitFor(() => hostProblems(netns, bindings).length === 0, 15_000, 'converged');
     await waitFor(() => bindings.every((b) => b.kind !== 'bridge' || readStatuses(dirs).get(b.spec.port)?.phase === 'Ready'), 15_000, 'Ready');
   });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { TestEtcd } from '../helpers/etcd.js';
 import { createNetns, deleteNetns, ipIn, linksIn, uniqueNetnsName } from '../helpers/netns.js';
 import { bridgeBinding, makeDirs, portUuid, removeDirs, VIFD_BIN, VifdProcess, waitFor, type VifdDirs } from '../helpers/vifd-process.js';
+import { waitServing } from '../support/readiness.js';
 
 const netns = uniqueNetnsName('etcdo');
 const host = `host-${netns}`;
@@ -65,18 +66,19 @@ describe('etcd outages', () => {
     await etcd.kill();
     // Same state dir: the cached etcd state stands in.
     vifd = VifdProcess.run(dirs, netns, args());
-    await waitFor(() => vifd!.logs.some((l) => l.includes('vifd running')), 15_000, 'started without etcd');
+    await waitServing(dirs.state, { timeoutMs: 15_000 });
     await new Promise((r) => setTimeout(r, 1500));
     expect(ifindexes()).toEqual(before);
     expect(summaryOf(dirs)['etcdStale']).toBe(1);
     expect(await vifd.stop()).toBe(0);
     // A fresh state dir (no cache): owned devices are held, not unplugged.
     vifd = VifdProcess.run(fresh, netns, args());
-    await waitFor(() => vifd!.logs.some((l) => l.includes('vifd running')), 15_000, 'started without etcd or cache');
+    await waitServing(fresh.state, { timeoutMs: 15_000 });
     await new Promise((r) => setTimeout(r, 1500));
     expect(ifindexes()).toEqual(before);
     await etcd.launch();
-    await waitFor(() => vifd!.logs.some((l) => l.includes('removals released')), 20_000, 'late load');
+    // Live again means listed, and the hold on removals is released as soon as the list lands.
+    await waitFor(() => summaryOf(fresh)['etcdStale'] === 0, 20_000, 'late load');
     await new Promise((r) => setTimeout(r, 1000));
     expect(ifindexes()).toEqual(before);
   });

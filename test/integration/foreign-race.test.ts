@@ -11,6 +11,7 @@ import { watch } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNetns, deleteNetns, linksIn, uniqueNetnsName } from '../helpers/netns.js';
 import { bridgeBinding, makeDirs, readStatuses, removeDirs, VifdProcess, waitFor, writeBinding, type VifdDirs } from '../helpers/vifd-process.js';
+import { waitReady } from '../support/readiness.js';
 
 const netns = uniqueNetnsName('race');
 let dirs: VifdDirs;
@@ -46,7 +47,7 @@ function racer(): { fire(line: string): Promise<boolean> } {
 describe('a foreign device created in the race window', () => {
   it('never gets vifd marks or settings, and is reported Conflict', async () => {
     vifd = VifdProcess.run(dirs, netns);
-    await waitFor(() => vifd!.logs.some((l) => l.includes('"msg":"vifd running"')), 20_000, 'vifd running');
+    await waitReady(dirs.state, { timeoutMs: 20_000 });
     const won: string[] = [];
     const violations: string[] = [];
     for (let n = 1; n <= TRIALS; n++) {

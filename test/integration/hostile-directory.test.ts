@@ -213,4 +213,15 @@ describe('a hostile desired directory', () => {
     await waitFor(() => linksIn(netns).get(tapOf(15))?.mtu === 1420, 5000, 'configmap v2');
     expect(existsSync(join(d, 'cm.json'))).toBe(true);
   });
+
+  it('a document symlinked to a file in a subdirectory: an in-place edit of the target is read at once (the resync is 600 s away)', async () => {
+    const d = dirs.desired;
+    mkdirSync(join(d, 'conf'));
+    writeFileSync(join(d, 'conf', 's.json'), JSON.stringify(bridgeBinding(16, 'brq-h1', { mtu: 1400 })));
+    symlinkSync('conf/s.json', join(d, 's.json'));
+    await waitFor(() => linksIn(netns).get(tapOf(16))?.mtu === 1400, 5000, 'symlinked v1');
+    await new Promise((r) => setTimeout(r, 3000)); // past the re-check after a read and any settling resync
+    writeFileSync(join(d, 'conf', 's.json'), JSON.stringify(bridgeBinding(16, 'brq-h1', { mtu: 1430 }))); // in place: no event on the directory itself
+    await waitFor(() => linksIn(netns).get(tapOf(16))?.mtu === 1430, 5000, 'symlinked v2, edited in place');
+  });
 });

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNetns, deleteNetns, ipIn, linksIn, uniqueNetnsName } from '../helpers/netns.js';
 import { startOvs, stopOvs, type PrivateOvs } from '../helpers/ovs.js';
 import { bridgeBinding, makeDirs, portUuid, readStatuses, removeDirs, VifdProcess, waitFor, writeBinding, type VifdDirs } from '../helpers/vifd-process.js';
+import { readiness, waitReady, waitServing } from '../support/readiness.js';
 
 const netns = uniqueNetnsName('hostile-st');
 let dirs: VifdDirs;
@@ -22,13 +23,7 @@ const start = (d: VifdDirs, extra: string[] = []) => {
   running.push(p);
   return p;
 };
-const isRunning = (p: VifdProcess) => p.logs.some((l) => l.includes('"msg":"vifd running"'));
-
-function readyz(state: string): { status: number; body: string } {
-  const out = execFileSync('curl', ['-s', '-o', '-', '-w', '\n%{http_code}', '--max-time', '3', '--unix-socket', join(state, 'vifd.sock'), 'http://vifd/readyz'], { encoding: 'utf8' });
-  const at = out.lastIndexOf('\n');
-  return { status: Number(out.slice(at + 1)), body: out.slice(0, at) };
-}
+const exited = (p: VifdProcess) => p.child.exitCode !== null || p.child.signalCode !== null;
 
 function tempFiles(state: string): string[] {
   return [state, join(state, 'status')].flatMap((d) => readdirSync(d).filter((n) => n.endsWith('.tmp')));
@@ -76,8 +71,8 @@ describe('a failing state filesystem', () => {
       const links = linksIn(netns);
       return links.get(tapOf(1))?.master === 'brq-fs' && links.get(tapOf(1))!.ifindex !== before && links.get(tapOf(4))?.master === 'brq-fs';
     }, 10_000, 'repaired and plugged on a full disk');
-    await waitFor(() => readyz(d.state).status === 503, 10_000, 'not ready');
-    expect(readyz(d.state).body).toMatch(/state directory writes failing \(ENOSPC/u);
+    await waitFor(async () => (await readiness(d.state)).state === 'not-ready', 10_000, 'not ready');
+    expect(await readiness(d.state)).toMatchObject({ reason: expect.stringMatching(/state directory writes failing \(ENOSPC/u) });
     expect(readStatuses(d).has(portUuid(4))).toBe(false);
     expect(vifd.logs.some((l) => l.includes('state directory write failed'))).toBe(true);
     await new Promise((r) => setTimeout(r, 1500)); // several retries while full
@@ -85,7 +80,7 @@ describe('a failing state filesystem', () => {
     // Space again: what was pending lands by itself.
     unlinkSync(join(mounted, 'fill'));
     await waitFor(() => readStatuses(d).get(portUuid(4))?.phase === 'Ready', 40_000, 'status written after space returned');
-    await waitFor(() => readyz(d.state).status === 200, 10_000, 'ready again');
+    await waitReady(d.state, { timeoutMs: 10_000 });
     expect(tempFiles(d.state)).toEqual([]);
   }, 90_000);
 
@@ -122,7 +117,7 @@ describe('start-up that cannot complete, and racing starts', () => {
     }
     // The lock went with it: the next start runs.
     const again = start(d);
-    await waitFor(() => isRunning(again), 15_000, 'restarted');
+    await waitServing(d.state, { timeoutMs: 15_000, alive: () => !exited(again) });
     await waitFor(() => readStatuses(d).get(portUuid(20))?.phase === 'Ready', 15_000, 'Ready');
     await again.stop();
   }, 60_000);
@@ -134,8 +129,9 @@ describe('start-up that cannot complete, and racing starts', () => {
     for (let round = 0; round < 8; round++) {
       const a = start(d);
       const b = start(d);
-      await waitFor(() => (a.child.exitCode !== null) !== (b.child.exitCode !== null) && (isRunning(a) || isRunning(b)), 20_000, `round ${round}: one runs, one exits`);
-      const [winner, loser] = isRunning(a) ? [a, b] : [b, a];
+      // Exactly one has exited, and the API answers: the other one runs.
+      await waitFor(async () => exited(a) !== exited(b) && (await readiness(d.state)).state !== 'down', 20_000, `round ${round}: one runs, one exits`);
+      const [winner, loser] = exited(b) ? [a, b] : [b, a];
       expect(await loser.exited).toBe(1);
       expect(loser.logs.join('\n')).toContain('STATE_DIR_LOCKED');
       await waitFor(() => readStatuses(d).get(portUuid(21))?.phase === 'Ready', 15_000, 'Ready');

@@ -12,6 +12,7 @@ import { createNetns, deleteNetns, ipIn, linksIn, uniqueNetnsName } from '../hel
 import { bridgeBinding, makeDirs, portUuid, readStatuses, removeDirs, VifdProcess, waitFor, writeBinding, type StatusJson, type VifdDirs } from '../helpers/vifd-process.js';
 import { startOvs, stopOvs, vsctl, type PrivateOvs } from '../helpers/ovs.js';
 import { leaseOf, startDhcp, startVm, stopProcess, type Dhcp, type Vm } from '../helpers/vm.js';
+import { waitReady } from '../support/readiness.js';
 
 const netns = uniqueNetnsName('hyperv');
 let dirs: VifdDirs;
@@ -75,7 +76,7 @@ describe('QEMU on a vifd bridge port', () => {
     const before = linksIn(netns).get(tapOf(1))!.ifindex;
     await vifd!.stop('SIGTERM');
     vifd = VifdProcess.run(dirs, netns);
-    await waitFor(() => vifd!.logs.some((l) => l.includes('"msg":"vifd running"')), 15_000, 'running');
+    await waitReady(dirs.state, { timeoutMs: 15_000 });
     await new Promise((r) => setTimeout(r, 1000));
     expect(linksIn(netns).get(tapOf(1))!.ifindex).toBe(before);
     expect(status(1)?.phase).toBe('Ready');

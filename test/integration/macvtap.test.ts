@@ -11,6 +11,7 @@ import { configureEvb, type PrivateLldpad, startLldpad, stopLldpad, waitForEvbNe
 import { createNetns, deleteNetns, ipIn, linksIn, uniqueNetnsName } from '../helpers/netns.js';
 import { macFor, makeDirs, portUuid, readStatuses, removeDirs, VifdProcess, waitFor, writeBinding, type StatusJson, type VifdDirs } from '../helpers/vifd-process.js';
 import { queryVdp } from '../../src/host/portprofile/vdp.js';
+import { waitReady } from '../support/readiness.js';
 
 const NS = uniqueNetnsName('mvt');
 const SW = uniqueNetnsName('mvtsw');
@@ -140,7 +141,7 @@ describe('macvtap bindings on a real kernel', () => {
     const before = linksIn(NS).get(mvtOf(4))!;
     await vifd!.stop('SIGKILL');
     vifd = VifdProcess.run(dirs, NS, ['--resync-seconds', '1']);
-    await waitFor(() => vifd!.logs.some((l) => l.includes('vifd running')), 15_000, 'vifd restarted');
+    await waitReady(dirs.state, { timeoutMs: 15_000 });
     await new Promise((r) => setTimeout(r, 2500)); // a couple of resyncs
     const after = linksIn(NS).get(mvtOf(4))!;
     expect(after.ifindex).toBe(before.ifindex);

@@ -10,6 +10,7 @@ import { createNetns, deleteNetns, uniqueNetnsName } from '../helpers/netns.js';
 import { boundChassis, lspUp, nbctl, startOvnCentral, startOvnController, stopOvn, type PrivateOvn } from '../helpers/ovn.js';
 import { interfaceIds, portsOf, startOvs, stopOvs, vsctl, type PrivateOvs } from '../helpers/ovs.js';
 import { macFor, makeDirs, portUuid, readStatuses, removeDirs, VifdProcess, waitFor, writeBinding, type VifdDirs } from '../helpers/vifd-process.js';
+import { waitReady } from '../support/readiness.js';
 
 const netns = uniqueNetnsName('ovn');
 let dirs: VifdDirs;
@@ -102,7 +103,7 @@ describe('vifd with OVN', () => {
     expect(before).toBeGreaterThan(0);
     expect(await vifd!.stop('SIGTERM')).toBe(0);
     vifd = run();
-    await waitFor(() => vifd!.logs.some((l) => l.includes('vifd running')), WAIT, 'restart');
+    await waitReady(dirs.state, { timeoutMs: WAIT });
     await waitFor(() => ready(1) && ready(2) && ready(3), WAIT, 'all Ready after the restart');
     await new Promise((r) => setTimeout(r, 5000)); // two resyncs
     expect(vifdTransactions()).toBe(before);

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNetns, deleteNetns, uniqueNetnsName } from '../helpers/netns.js';
 import { portsOf, startOvs, stopOvs, vsctl, type PrivateOvs } from '../helpers/ovs.js';
 import { macFor, makeDirs, portUuid, readStatuses, removeDirs, VifdProcess, waitFor, writeBinding, type VifdDirs } from '../helpers/vifd-process.js';
+import { waitReady } from '../support/readiness.js';
 
 const netns = uniqueNetnsName('ovsvlan');
 let dirs: VifdDirs;
@@ -73,7 +74,7 @@ describe('an ML2/OVS-style agent owns the VLAN of isolated ports', () => {
     const before = vifdTransactions();
     expect(await vifd!.stop('SIGTERM')).toBe(0);
     vifd = run();
-    await waitFor(() => vifd!.logs.some((l) => l.includes('vifd running')), WAIT, 'restart');
+    await waitReady(dirs.state, { timeoutMs: WAIT });
     await waitFor(() => ready(1), WAIT, 'p1 Ready after the restart');
     await new Promise((r) => setTimeout(r, 2500));
     expect(vlanOf(1)).toEqual({ tag: '5', trunks: '[4095]', mode: 'trunk' });

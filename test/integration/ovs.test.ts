@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNetns, deleteNetns, ipIn, linksIn, uniqueNetnsName } from '../helpers/netns.js';
 import { interfaceIds, portsOf, restartOvsdbServer, restartVswitchd, startFreshOvs, startOvs, stopOvs, stopOvsDaemons, vsctl, type PrivateOvs } from '../helpers/ovs.js';
 import { macFor, makeDirs, portUuid, readStatuses, removeDirs, VifdProcess, waitFor, writeBinding, type VifdDirs } from '../helpers/vifd-process.js';
+import { waitReady } from '../support/readiness.js';
 
 const netns = uniqueNetnsName('ovs');
 let dirs: VifdDirs;
@@ -162,7 +163,7 @@ describe('ovs bindings on a real Open vSwitch', () => {
     const uuids = vsctl(ovs, '--columns=_uuid,name', '--format=csv', 'list', 'Port');
     expect(await vifd!.stop('SIGTERM')).toBe(0);
     vifd = run();
-    await waitFor(() => vifd!.logs.some((l) => l.includes('vifd running')), 10_000, 'restart');
+    await waitReady(dirs.state, { timeoutMs: 10_000 });
     await new Promise((r) => setTimeout(r, 1000));
     expect(vsctl(ovs, '--columns=_uuid,name', '--format=csv', 'list', 'Port')).toBe(uuids);
     const after = linksIn(netns);

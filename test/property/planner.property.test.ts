@@ -19,11 +19,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { HostSnapshot } from '../../src/host/host.js';
 import { DesiredStore } from '../../src/desired/store.js';
-import { describeAction } from '../../src/reconcile/actions.js';
-import { ownerOf } from '../../src/reconcile/ownership.js';
-import { OVS_OWNER_KEY, OVS_PORT_KEY } from '../../src/reconcile/plan-ovs.js';
-import { describeOvsChanges } from '../../src/reconcile/actions.js';
-import { allKeys, createdNames, planRound } from '../../src/reconcile/plan.js';
+import { describeAction } from '../../src/plan/describe.js';
+import { ownerOf } from '../../src/model/ownership.js';
+import { OVS_OWNER_KEY, OVS_PORT_KEY } from '../../src/model/ownership.js';
+import { describeOvsChanges } from '../../src/plan/describe.js';
+import { allKeys, createdNames, planRound } from '../../src/plan/plan.js';
 import { caseArb, hostOf, permute, storeOf, type Case } from './cases.js';
 import { contextOf, keysNow, runRound, type Driver, type RoundRun } from '../support/rounds.js';
 

@@ -1,6 +1,6 @@
 // In-memory stand-ins for the state directory (status files, intent
 // journal), with the shapes the reconciler uses.
-import type { BindingStatus } from '../../src/reconcile/status.js';
+import type { BindingStatus } from '../../src/model/status.js';
 import type { IntentJournal } from '../../src/state/intent-journal.js';
 import type { StatusStore } from '../../src/state/status-store.js';
 

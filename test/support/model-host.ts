@@ -2,11 +2,11 @@
 // Host interface the reconciler uses, running vifd's real actuators (the
 // `ip -batch` lines of src/actuators, the OVSDB operations of
 // src/host/ovsdb/ovs-ops.ts) against the models.
-import { applyLinkActions, type ActuationResult } from '../../src/actuators/link-actuator.js';
+import { applyLinkActions, type ActuationResult } from '../../src/host/links/link-actuator.js';
 import type { Host, HostSnapshot } from '../../src/host/host.js';
 import { applyOvsChanges, type ApplyOvsResult, type OvsChanges, type OvsSnapshot } from '../../src/host/ovsdb/index.js';
-import type { LinkAction } from '../../src/reconcile/actions.js';
-import { DEFAULT_OWNERSHIP, type OwnershipConfig } from '../../src/reconcile/ownership.js';
+import type { LinkAction } from '../../src/model/actions.js';
+import { DEFAULT_OWNERSHIP, type OwnershipConfig } from '../../src/model/ownership.js';
 import { ModelKernel } from './model-kernel.js';
 import { ModelOvsdb } from './model-ovsdb.js';
 

@@ -3,10 +3,10 @@
 // property suite, on a model host.
 import type { DesiredStore } from '../../src/desired/store.js';
 import type { HostSnapshot } from '../../src/host/host.js';
-import type { WorkKey } from '../../src/reconcile/actions.js';
+import type { WorkKey } from '../../src/model/work-key.js';
 import { applyPlan, type AppliedPlan } from '../../src/reconcile/apply-plan.js';
-import { allKeys, createdNames, planRound, type PlanContext, type RoundPlan } from '../../src/reconcile/plan.js';
-import { ownerOf } from '../../src/reconcile/ownership.js';
+import { allKeys, createdNames, planRound, type PlanContext, type RoundPlan } from '../../src/plan/plan.js';
+import { ownerOf } from '../../src/model/ownership.js';
 import type { ModelHost } from './model-host.js';
 
 export interface RoundRun {

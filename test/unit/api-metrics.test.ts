@@ -6,7 +6,7 @@ import { parseMaxFds, parseProcStatus } from '../../src/api/process-metrics.js';
 import { Histogram } from '../../src/api/prometheus.js';
 import { VifdMetrics } from '../../src/api/vifd-metrics.js';
 import type { RoundInfo } from '../../src/reconcile/reconciler.js';
-import type { BindingStatus } from '../../src/reconcile/status.js';
+import type { BindingStatus } from '../../src/model/status.js';
 
 const status = (port: string, phase: BindingStatus['phase']): BindingStatus =>
   ({ port, phase, message: '', attempts: 0, lastTransitionTime: '', source: 'api', type: 'bridge', devices: [], libvirt: undefined }) as BindingStatus;

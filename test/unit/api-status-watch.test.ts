@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { eventLine, progressLine } from '../../src/cli/status-watch.js';
-import type { BindingStatus } from '../../src/reconcile/status.js';
+import type { BindingStatus } from '../../src/model/status.js';
 
 const status = (port: string, phase: BindingStatus['phase'], message = ''): BindingStatus =>
   ({ port, phase, message, attempts: 0, lastTransitionTime: '', source: 'api', type: 'bridge', devices: [], libvirt: undefined }) as BindingStatus;

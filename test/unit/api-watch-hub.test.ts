@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BindingStatus } from '../../src/reconcile/status.js';
+import type { BindingStatus } from '../../src/model/status.js';
 import { WatchHub, type WatchEvent } from '../../src/api/watch-hub.js';
 
 const status = (port: string, phase: BindingStatus['phase'] = 'Ready'): BindingStatus =>

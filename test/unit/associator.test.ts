@@ -2,14 +2,14 @@
 // how the planner and phaseOf turn association states into phases.
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { AssociationDriver, QueryResult } from '../../src/actuators/association-driver.js';
-import { Associator } from '../../src/actuators/associator.js';
+import type { AssociationDriver, QueryResult } from '../../src/host/portprofile/driver.js';
+import { Associator } from '../../src/reconcile/associator.js';
 import { DesiredStore } from '../../src/desired/store.js';
 import type { ObservedLink } from '../../src/observed/links.js';
-import type { AssociationRequest, AssociationView } from '../../src/reconcile/association.js';
-import { DEFAULT_OWNERSHIP, portAlias } from '../../src/reconcile/ownership.js';
-import { phaseOf } from '../../src/reconcile/phase.js';
-import { planLinks } from '../../src/reconcile/plan-links.js';
+import type { AssociationRequest, AssociationView } from '../../src/model/association.js';
+import { DEFAULT_OWNERSHIP, portAlias } from '../../src/model/ownership.js';
+import { phaseOf } from '../../src/plan/phase.js';
+import { planLinks } from '../../src/plan/plan-links.js';
 import type { AssociationRecord } from '../../src/state/association-store.js';
 import { LldpadNotRunningError, PortProfileNetlinkError, PortProfileUnsupportedError, VdpTimeoutError } from '../../src/host/portprofile/errors.js';
 

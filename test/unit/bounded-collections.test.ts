@@ -7,17 +7,17 @@
 // everything is removed, they must be empty.
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { ActuationResult } from '../../src/actuators/link-actuator.js';
+import type { ActuationResult } from '../../src/host/links/link-actuator.js';
 import { VifdMetrics } from '../../src/api/vifd-metrics.js';
 import { WatchHub } from '../../src/api/watch-hub.js';
 import { parseDocumentValue } from '../../src/desired/parse.js';
 import { DesiredStore } from '../../src/desired/store.js';
 import type { Host, HostSnapshot } from '../../src/host/host.js';
 import type { ObservedLink } from '../../src/observed/links.js';
-import type { LinkAction } from '../../src/reconcile/actions.js';
-import { DEFAULT_OWNERSHIP } from '../../src/reconcile/ownership.js';
+import type { LinkAction } from '../../src/model/actions.js';
+import { DEFAULT_OWNERSHIP } from '../../src/model/ownership.js';
 import { Reconciler } from '../../src/reconcile/reconciler.js';
-import type { BindingStatus } from '../../src/reconcile/status.js';
+import type { BindingStatus } from '../../src/model/status.js';
 import type { IntentJournal } from '../../src/state/intent-journal.js';
 import type { StatusStore } from '../../src/state/status-store.js';
 

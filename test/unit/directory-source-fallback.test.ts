@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { watch } from 'chokidar';
+import type { WatchFactory } from '../../src/sources/directory-watch.js';
 import { DesiredStore } from '../../src/desired/store.js';
 import { DirectorySource } from '../../src/sources/directory-source.js';
 
@@ -21,8 +21,8 @@ const P1 = '11111111-1111-4111-8111-111111111111';
 const P2 = '22222222-2222-4222-8222-222222222222';
 const doc = (port: string) => JSON.stringify({ apiVersion: 'vifd/v1', kind: 'PortBinding', port, mac: 'fa:16:3e:00:00:01', vif: { type: 'bridge', bridge: 'br1' } });
 
-/** A chokidar stand-in whose set-up fails with EMFILE, `failures` times. */
-function failingWatch(failures: number): { factory: typeof watch; calls: () => number } {
+/** A directory watch stand-in whose set-up fails with EMFILE, `failures` times. */
+function failingWatch(failures: number): { factory: WatchFactory; calls: () => number } {
   let calls = 0;
   const factory = (() => {
     calls++;
@@ -31,7 +31,7 @@ function failingWatch(failures: number): { factory: typeof watch; calls: () => n
     const failing = calls <= failures;
     setImmediate(() => (failing ? fake.emit('error', Object.assign(new Error('EMFILE: too many open files, watch'), { code: 'EMFILE' })) : fake.emit('ready')));
     return fake;
-  }) as unknown as typeof watch;
+  }) as unknown as WatchFactory;
   return { factory, calls: () => calls };
 }
 

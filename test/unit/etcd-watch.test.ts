@@ -7,7 +7,7 @@ import { b64 } from '../../src/sources/etcd/codec.js';
 import { EtcdCompactedError } from '../../src/sources/etcd/errors.js';
 import { StatusPublisher } from '../../src/sources/etcd/status-publisher.js';
 import { WatchSession, type WatchEvent } from '../../src/sources/etcd/watch.js';
-import type { BindingStatus } from '../../src/reconcile/status.js';
+import type { BindingStatus } from '../../src/model/status.js';
 
 let server: Server;
 let url = '';

@@ -1,10 +1,10 @@
 // Host events name devices; the work queue wants keys (event-keys.ts).
 import { describe, expect, it } from 'vitest';
 import { DesiredStore } from '../../src/desired/store.js';
-import { linkKey } from '../../src/reconcile/actions.js';
-import { keysForLinkNames, keysForOvsNames } from '../../src/reconcile/event-keys.js';
-import { DEFAULT_OWNERSHIP, portAlias } from '../../src/reconcile/ownership.js';
-import { ovsBridgeKey } from '../../src/reconcile/plan-ovs.js';
+import { linkKey } from '../../src/model/work-key.js';
+import { keysForLinkNames, keysForOvsNames } from '../../src/plan/event-keys.js';
+import { DEFAULT_OWNERSHIP, portAlias } from '../../src/model/ownership.js';
+import { ovsBridgeKey } from '../../src/model/work-key.js';
 import { ModelHost } from '../support/model-host.js';
 import { bindingOf, PORTS } from '../property/cases.js';
 
@@ -55,5 +55,26 @@ describe('keysForOvsNames', () => {
     expect(keys('tapB')).toEqual([P1]); // claimed, not there yet
     expect(keys('br-int')).toEqual([P1, ovsBridgeKey('br-int')].sort());
     expect(keys('fport')).toEqual([]);
+  });
+});
+
+describe('event keys follow the store incrementally', () => {
+  it('a binding moved to another bridge: the new view maps both names anew, a view taken before still maps them the old way', () => {
+    const store = new DesiredStore();
+    store.set('a', { ok: true, bindings: [bindingOf({ port: 0, kind: 'bridge', tap: 2, bridge: 0, mtu: 0, mode: 0 })] });
+    store.set('b', { ok: true, bindings: [bindingOf({ port: 1, kind: 'bridge', tap: 3, bridge: 0, mtu: 0, mode: 0 })] });
+    const before = store.view();
+    store.set('a', { ok: true, bindings: [bindingOf({ port: 0, kind: 'bridge', tap: 2, bridge: 1, mtu: 0, mode: 0 })] });
+    const keys = (v: typeof before, name: string) => [...keysForLinkNames([name], v, undefined, DEFAULT_OWNERSHIP, new Set())].sort();
+    const oldBridge = before.bindings.get(P0)!.spec.sharedBridge!;
+    const newBridge = store.view().bindings.get(P0)!.spec.sharedBridge!;
+    expect(newBridge).not.toBe(oldBridge);
+    expect(keys(store.view(), oldBridge)).toEqual([P1]);
+    expect(keys(store.view(), newBridge)).toEqual([P0]);
+    expect(keys(before, oldBridge)).toEqual([P0, P1].sort());
+    expect(keys(before, newBridge)).toEqual([]);
+    store.delete('b');
+    expect(keys(store.view(), oldBridge)).toEqual([]);
+    expect(keys(before, oldBridge)).toEqual([P0, P1].sort());
   });
 });

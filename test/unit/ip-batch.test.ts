@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { applyLinkActions } from '../../src/actuators/link-actuator.js';
-import { renderIpBatch } from '../../src/actuators/ip-batch.js';
+import { applyLinkActions } from '../../src/host/links/link-actuator.js';
+import { renderIpBatch } from '../../src/host/links/ip-batch.js';
 import { LinkActionError } from '../../src/errors/host-errors.js';
 import { parseBatchErrors } from '../../src/host/ip.js';
-import type { LinkAction } from '../../src/reconcile/actions.js';
-import { DEFAULT_OWNERSHIP } from '../../src/reconcile/ownership.js';
+import type { LinkAction } from '../../src/model/actions.js';
+import { DEFAULT_OWNERSHIP } from '../../src/model/ownership.js';
 
 const actions: LinkAction[] = [
   { op: 'delete-link', key: 'p1', name: 'tapold', why: 'gone' },

@@ -54,7 +54,7 @@ describe('agent-owned columns in the OVS snapshot', () => {
 
 describe('those changes queue the binding; the latencies reach /metrics', () => {
   it('a changed port or interface name maps to the vifd port that owns it', async () => {
-    const { keysForOvsNames } = await import('../../src/reconcile/event-keys.js');
+    const { keysForOvsNames } = await import('../../src/plan/event-keys.js');
     const { DesiredStore } = await import('../../src/desired/store.js');
     const snap = parseOvsRows(applyTableUpdates(emptyRawTables(), initial));
     expect([...keysForOvsNames(['tap1'], new DesiredStore().view(), snap)]).toContain('P');

@@ -8,7 +8,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseOvsdbAddress } from '../../src/host/ovsdb/address.js';
 import { OvsdbConnection } from '../../src/host/ovsdb/connection.js';
 import { OvsdbAddressError, OvsdbClosedError, OvsdbConnectError, OvsdbNotConnectedError, OvsdbRpcError, OvsdbTimeoutError } from '../../src/host/ovsdb/errors.js';
-import { JsonSplitter } from '../../src/host/ovsdb/json-splitter.js';
+import { JsonSplitter } from '../../src/lib/json-splitter.js';
 import { ReconnectingOvsdbClient } from '../../src/host/ovsdb/reconnecting-client.js';
 import type { TableUpdates } from '../../src/host/ovsdb/types.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JsonSplitError, JsonSplitter } from '../../src/host/ovsdb/json-splitter.js';
+import { JsonSplitError, JsonSplitter } from '../../src/lib/json-splitter.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 

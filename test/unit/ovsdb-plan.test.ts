@@ -42,7 +42,7 @@ describe('planOvsTransaction', () => {
     expect(plan.ops.slice(0, waits.length).every((o) => o.op === 'wait')).toBe(true);
   });
 
-  it('does not insert a port that exists on the bridge (may-exist), but fixes its external_ids', () => {
+  it('does not insert a port that exists on the bridge (may-exist); its external_ids change only when asked (updateIfaceExternalIds)', () => {
     const plan = planOvsTransaction(snap, {
       addPorts: [
         { bridge: 'br-test', name: 'tapa', externalIds: { 'iface-id': 'aaa' } },
@@ -50,11 +50,16 @@ describe('planOvsTransaction', () => {
       ],
     });
     expect(plan.existingPorts).toEqual(['tapa', 'tapb']);
-    expect(opsOf(plan.ops, 'insert')).toEqual([]);
-    expect(opsOf(plan.ops, 'mutate', 'Interface')).toEqual([
+    expect(plan.ops).toEqual([]);
+    const asked = planOvsTransaction(snap, {
+      addPorts: [{ bridge: 'br-test', name: 'tapb', externalIds: { 'iface-id': 'changed' } }],
+      updateIfaceExternalIds: [{ name: 'tapb', externalIds: { 'iface-id': 'changed' } }],
+    });
+    expect(opsOf(asked.ops, 'insert')).toEqual([]);
+    expect(opsOf(asked.ops, 'mutate', 'Interface')).toEqual([
       { op: 'mutate', table: 'Interface', where: [['name', '==', 'tapb']], mutations: [['external_ids', 'delete', ['set', ['iface-id']]], ['external_ids', 'insert', ['map', [['iface-id', 'changed']]]]] },
     ]);
-    expect(plan.ops[plan.updateOps.get('tapb')!]).toMatchObject({ op: 'mutate', table: 'Interface' });
+    expect(asked.ops[asked.updateOps.get('tapb')!]).toMatchObject({ op: 'mutate', table: 'Interface' });
   });
 
   it('returns no ops when everything already exists', () => {

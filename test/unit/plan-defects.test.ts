@@ -4,9 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { defaultDeviceName } from '../../src/desired/names.js';
 import { DesiredStore } from '../../src/desired/store.js';
-import { linkKey } from '../../src/reconcile/actions.js';
-import { keysForLinkNames } from '../../src/reconcile/event-keys.js';
-import { DEFAULT_OWNERSHIP } from '../../src/reconcile/ownership.js';
+import { linkKey } from '../../src/model/work-key.js';
+import { keysForLinkNames } from '../../src/plan/event-keys.js';
+import { DEFAULT_OWNERSHIP } from '../../src/model/ownership.js';
 import { ModelHost } from '../support/model-host.js';
 import { keysNow, runRound, type Driver } from '../support/rounds.js';
 import { PORTS, storeOf, type BindingCase } from '../property/cases.js';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DesiredStore } from '../../src/desired/store.js';
 import type { ObservedLink } from '../../src/observed/links.js';
-import type { LinkAction } from '../../src/reconcile/actions.js';
-import { DEFAULT_OWNERSHIP, portAlias } from '../../src/reconcile/ownership.js';
-import { planLinks } from '../../src/reconcile/plan-links.js';
+import type { LinkAction } from '../../src/model/actions.js';
+import { DEFAULT_OWNERSHIP, portAlias } from '../../src/model/ownership.js';
+import { planLinks } from '../../src/plan/plan-links.js';
 
 const P1 = '11111111-1111-4111-8111-111111111111';
 const P2 = '22222222-2222-4222-8222-222222222222';

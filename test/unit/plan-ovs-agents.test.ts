@@ -6,10 +6,12 @@ import { parseDocumentValue } from '../../src/desired/parse.js';
 import { DesiredStore } from '../../src/desired/store.js';
 import type { OvsBridge, OvsInterface, OvsPort, OvsSnapshot } from '../../src/host/ovsdb/index.js';
 import { planOvsTransaction } from '../../src/host/ovsdb/ovs-plan.js';
-import { ovsBridgeKey, OVS_OWNER_KEY, OVS_OWNER_VALUE, OVS_PORT_KEY, planOvs } from '../../src/reconcile/plan-ovs.js';
-import { bridgeClaim, ovnIntegrationBridge } from '../../src/reconcile/ovs-claims.js';
-import { isGateWait, nextReadinessTimes } from '../../src/reconcile/readiness-gate.js';
-import { phaseOf } from '../../src/reconcile/phase.js';
+import { planOvs } from '../../src/plan/plan-ovs.js';
+import { ovsBridgeKey } from '../../src/model/work-key.js';
+import { OVS_OWNER_KEY, OVS_OWNER_VALUE, OVS_PORT_KEY } from '../../src/model/ownership.js';
+import { bridgeClaim, ovnIntegrationBridge } from '../../src/plan/ovs-claims.js';
+import { isGateWait, nextReadinessTimes } from '../../src/plan/readiness-gate.js';
+import { phaseOf } from '../../src/plan/phase.js';
 
 const P1 = '11111111-1111-4111-8111-111111111111';
 const P2 = '22222222-2222-4222-8222-222222222222';
@@ -243,8 +245,8 @@ describe('Interface external_ids: merged, never taking a key from another client
 
 describe('planRound keeps the OVS planner\'s note on a bridge key', () => {
   it('the kept-bridge message survives the merge with the link planner\'s outcome', async () => {
-    const { planRound } = await import('../../src/reconcile/plan.js');
-    const { DEFAULT_OWNERSHIP } = await import('../../src/reconcile/ownership.js');
+    const { planRound } = await import('../../src/plan/plan.js');
+    const { DEFAULT_OWNERSHIP } = await import('../../src/model/ownership.js');
     const ovs = snapshot({ bridges: [bridge('br-int', ['br-int'], { failMode: 'secure' })], ports: [port('br-int', 'br-int')], interfaces: [iface('br-int', { type: 'internal' })], system: { 'ovn-remote': 'unix:sb' } });
     const plan = planRound([ovsBridgeKey('br-int')], { links: { links: new Map() }, ovs, takenAt: 0 }, { desired: desired(), ownership: DEFAULT_OWNERSHIP });
     expect(plan.outcomes.get(ovsBridgeKey('br-int'))?.message).toMatch(/unused OVS bridge br-int kept: it is OVN's integration bridge/);

@@ -8,8 +8,8 @@ import { DesiredStore } from '../../src/desired/store.js';
 import type { HostSnapshot } from '../../src/host/host.js';
 import type { OvsSnapshot } from '../../src/host/ovsdb/index.js';
 import type { ObservedLink } from '../../src/observed/links.js';
-import { DEFAULT_OWNERSHIP, portAlias } from '../../src/reconcile/ownership.js';
-import { planRound } from '../../src/reconcile/plan.js';
+import { DEFAULT_OWNERSHIP, portAlias } from '../../src/model/ownership.js';
+import { planRound } from '../../src/plan/plan.js';
 
 const P = '11111111-1111-4111-8111-111111111111';
 const TAP = 'tap11111111-11';

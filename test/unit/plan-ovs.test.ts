@@ -3,9 +3,11 @@
 import { describe, expect, it } from 'vitest';
 import type { PortBinding } from '../../src/desired/schema.js';
 import { DesiredStore } from '../../src/desired/store.js';
-import { DEFAULT_OWNERSHIP } from '../../src/reconcile/ownership.js';
-import { ovsBridgeKey, planOvs } from '../../src/reconcile/plan-ovs.js';
-import { planRound } from '../../src/reconcile/plan.js';
+import { DEFAULT_OWNERSHIP } from '../../src/model/ownership.js';
+import { planOvs } from '../../src/plan/plan-ovs.js';
+import { planOvsTransaction } from '../../src/host/ovsdb/ovs-plan.js';
+import { ovsBridgeKey } from '../../src/model/work-key.js';
+import { planRound } from '../../src/plan/plan.js';
 import { ModelHost } from '../support/model-host.js';
 
 const P1 = '11111111-1111-4111-8111-111111111111';
@@ -71,6 +73,25 @@ describe('planOvs', () => {
     const without = storeWith(ovsBinding(P1, 'br-int'));
     const plan = planOvs({ keys: [P1], desired: without.view(), ovs: h.ovsdb.snapshot() });
     expect(plan.changes.updateIfaceExternalIds).toEqual([expect.objectContaining({ name: TAP1, removeKeys: ['vm-uuid'] })]);
+  });
+
+  it('a port of vifd\'s on the wrong bridge with stale ids: moved, and its ids changed by one Interface update in the transaction', async () => {
+    const h = host();
+    h.ovsdb.addBridge('br-old');
+    h.kernel.add({ name: TAP1, kind: 'tap' });
+    h.ovsdb.addPort('br-old', TAP1, { 'iface-id': 'stale', 'vifd-port': P1 }, { 'vifd-port': P1 });
+    const snapshot = h.ovsdb.snapshot();
+    const plan = planOvs({ keys: [P1], desired: storeWith(ovsBinding(P1, 'br-int')).view(), ovs: snapshot });
+    expect(plan.changes.addPorts?.map((p) => p.bridge)).toEqual(['br-int']);
+    expect(plan.changes.updateIfaceExternalIds).toEqual([expect.objectContaining({ name: TAP1, mode: 'merge', externalIds: expect.objectContaining({ 'iface-id': P1 }) })]);
+    const tx = planOvsTransaction(snapshot, plan.changes);
+    expect(tx.movedPorts).toEqual([TAP1]);
+    expect(tx.ops.filter((o) => o.op === 'mutate' && 'table' in o && o.table === 'Interface')).toHaveLength(1);
+    await h.applyOvs(plan.changes, snapshot);
+    const after = h.ovsdb.snapshot();
+    expect(after.ports.get(TAP1)?.bridge).toBe('br-int');
+    expect(after.interfaces.get(TAP1)?.externalIds['iface-id']).toBe(P1);
+    expect(planOvs({ keys: [P1], desired: storeWith(ovsBinding(P1, 'br-int')).view(), ovs: after }).outcomes.get(P1)).toEqual({ state: 'converged' });
   });
 
   it('removal deletes the port; its owned bridge follows in the same transaction unless it holds a foreign port', async () => {

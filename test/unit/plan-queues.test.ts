@@ -1,14 +1,14 @@
 // Multi-queue taps: created with multi_queue (and owner/group when asked);
 // a change of the flag replaces the tap; the XML asks for as many queues.
 import { describe, expect, it } from 'vitest';
-import { renderIpBatch } from '../../src/actuators/ip-batch.js';
+import { renderIpBatch } from '../../src/host/links/ip-batch.js';
 import { parseDocumentValue } from '../../src/desired/parse.js';
 import { resolveSpec } from '../../src/desired/spec.js';
 import { DesiredStore } from '../../src/desired/store.js';
 import type { ObservedLink } from '../../src/observed/links.js';
-import { libvirtInterfaceXml } from '../../src/reconcile/libvirt-xml.js';
-import { DEFAULT_OWNERSHIP, portAlias } from '../../src/reconcile/ownership.js';
-import { planLinks } from '../../src/reconcile/plan-links.js';
+import { libvirtInterfaceXml } from '../../src/plan/libvirt-xml.js';
+import { DEFAULT_OWNERSHIP, portAlias } from '../../src/model/ownership.js';
+import { planLinks } from '../../src/plan/plan-links.js';
 
 const P = '11111111-1111-4111-8111-111111111111';
 const TAP = 'tap11111111-11';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { linearFit } from '../../bench/soak/fit.js';
-import { ppidOfStat } from '../../bench/soak/proc.js';
+import { linearFit } from '../support/fit.js';
+import { ppidOfStat } from '../support/procs.js';
 
 describe('soak helpers', () => {
   it('fits a line by least squares', () => {

@@ -46,7 +46,7 @@ describe('DesiredStore', () => {
     expect(view.bindings.get(P1)?.conflict).toBeUndefined();
     expect(view.bindings.get(P2)?.conflict).toMatch(`device name vmtap is already claimed by port ${P1}`);
     expect(view.claimedNames.get('vmtap')).toBe(P1);
-    expect(view.bridgeUsers.get('br1')).toEqual([P1]);
+    expect([...(view.bridgeUsers.get('br1') ?? [])]).toEqual([P1]);
   });
 
   it('a tap name equal to another binding\'s bridge is a Conflict', () => {

@@ -234,3 +234,51 @@ export function parseIfInfo(payload: Buffer): { ifi: Required<IfInfoMsg>; attrs:
     attrs: payload.subarray(IFINFOMSG_LEN),
   };
 }
+
+// Link and qdisc requests (ip link add/set/del, tc qdisc replace).
+export const RTM_NEWQDISC = 36;
+export const NLM_F_REPLACE = 0x100;
+export const NLM_F_EXCL = 0x200;
+export const NLM_F_CREATE = 0x400;
+
+/** The 16-byte ifinfomsg alone (a veth peer carries one inside VETH_INFO_PEER). */
+export function encodeIfInfoMsg(ifi: IfInfoMsg): Buffer {
+  const buf = Buffer.alloc(IFINFOMSG_LEN);
+  buf.writeUInt8(ifi.family ?? AF_UNSPEC, 0);
+  writeU16(buf, 2, ifi.type ?? 0);
+  writeI32(buf, 4, ifi.index);
+  writeU32(buf, 8, ifi.flags ?? 0);
+  writeU32(buf, 12, ifi.change ?? 0);
+  return buf;
+}
+
+/** nlmsghdr + a family header (ifinfomsg, tcmsg...) + attributes; nlmsg_pid 0. */
+export function encodeMessage(type: number, flags: number, seq: number, header: Uint8Array, attrs: Nla[]): Buffer {
+  const body = encodeNlas(attrs);
+  const buf = Buffer.alloc(NLMSG_HDRLEN + header.length + body.length);
+  writeU32(buf, 0, buf.length);
+  writeU16(buf, 4, type);
+  writeU16(buf, 6, flags);
+  writeU32(buf, 8, seq);
+  writeU32(buf, 12, 0);
+  buf.set(header, NLMSG_HDRLEN);
+  body.copy(buf, NLMSG_HDRLEN + header.length);
+  return buf;
+}
+
+export interface TcMsg {
+  ifindex: number;
+  handle?: number;
+  parent: number;
+  info?: number;
+}
+
+/** The 20-byte tcmsg (family AF_UNSPEC). */
+export function encodeTcMsg(t: TcMsg): Buffer {
+  const buf = Buffer.alloc(20);
+  writeI32(buf, 4, t.ifindex);
+  writeU32(buf, 8, t.handle ?? 0);
+  writeU32(buf, 12, t.parent);
+  writeU32(buf, 16, t.info ?? 0);
+  return buf;
+}

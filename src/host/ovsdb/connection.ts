@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { parseOvsdbAddress } from './address.js';
 import { OvsdbClosedError, OvsdbConnectError, OvsdbProtocolError, OvsdbRpcError, OvsdbTimeoutError } from './errors.js';
-import { JsonSplitter } from './json-splitter.js';
+import { JsonSplitter } from '../../lib/json-splitter.js';
 import type { MonitorHandle, MonitorSpec, OvsdbMonitorHost, RequestOptions, TableUpdates } from './types.js';
 
 export { parseOvsdbAddress } from './address.js';

@@ -2,7 +2,7 @@
 export * from './errors.js';
 export * from './types.js';
 export { parseOvsdbAddress, formatOvsdbAddress, type OvsdbUnixAddress } from './address.js';
-export { JsonSplitter, JsonSplitError } from './json-splitter.js';
+export { JsonSplitter, JsonSplitError } from '../../lib/json-splitter.js';
 export { OvsdbConnection, type OvsdbConnectionOptions, type OvsdbConnectionEvents } from './connection.js';
 export { ReconnectingOvsdbClient, type ReconnectingClientOptions, type ReconnectingClientEvents } from './reconnecting-client.js';
 export * from './datum.js';

@@ -2,6 +2,10 @@
 // requested changes: bridges ensured/deleted, ports added/moved/deleted,
 // interface external_ids updated. Pure: no node:* imports, no I/O.
 //
+// It decides nothing about what vifd wants (plan/plan-ovs.ts does: which
+// bridges and ports, which external_ids, which VLAN columns); it turns those
+// changes into operations against the rows of the snapshot it is handed.
+//
 // "may-exist" semantics: what the snapshot already has is not inserted again,
 // and each insert is guarded by `wait` ops (timeout 0) asserting that no row of
 // that name exists, so if the snapshot was stale the transaction fails as a
@@ -25,7 +29,9 @@ export interface AddPort {
   name: string;
   /** Interface type ("" = system device, "internal", ...). Default "". */
   ifaceType?: string;
-  /** Interface external_ids (iface-id, attached-mac, vm-uuid, ...). */
+  /** Interface external_ids (iface-id, attached-mac, vm-uuid, ...), written
+   * when the row is inserted; an existing Interface's are changed only by
+   * updateIfaceExternalIds. */
   externalIds?: Record<string, string>;
   portExternalIds?: Record<string, string>;
   /** VLAN columns of the new Port row: written only when the row is inserted
@@ -200,12 +206,8 @@ export function planOvsTransaction(snapshot: OvsSnapshot, changes: OvsChanges, o
         push(inserts, a.bridge, uuid(port.uuid));
         plan.movedPorts.push(a.name);
       }
-      const iface = snapshot.interfaces.get(a.name);
-      const want = a.externalIds ?? {};
-      if (iface && Object.entries(want).some(([k, v]) => iface.externalIds[k] !== v)) {
-        plan.updateOps.set(a.name, ops.length);
-        ops.push(mapMutation({ name: a.name, externalIds: want }));
-      }
+      // Its Interface's external_ids are not compared here: whether they need
+      // changing is the planner's decision (updateIfaceExternalIds).
       continue;
     }
     if (guards) waits.push(absent('Port', a.name), absent('Interface', a.name));

@@ -5,6 +5,7 @@
 // (up to their timeout); requests in flight when it drops fail with
 // OvsdbClosedError and are not retried (a transaction may have committed).
 import { EventEmitter } from 'node:events';
+import { backoffDelay } from '../../lib/backoff.js';
 import { parseOvsdbAddress } from './address.js';
 import { OvsdbConnection, type OvsdbConnectionOptions } from './connection.js';
 import { OvsdbNotConnectedError } from './errors.js';
@@ -108,9 +109,9 @@ export class ReconnectingOvsdbClient extends EventEmitter<ReconnectingClientEven
   }
 
   private async loop(): Promise<void> {
-    const min = this.options.minBackoffMs ?? 100;
-    const max = this.options.maxBackoffMs ?? 5_000;
-    let delay = min;
+    const backoff = { baseMs: this.options.minBackoffMs ?? 100, maxMs: this.options.maxBackoffMs ?? 5_000 };
+    // Attempts since the last ready connection: a ready one that is lost
+    // retries after the shortest delay, a failing one backs off.
     let attempt = 0;
     while (!this.closed) {
       attempt++;
@@ -118,9 +119,9 @@ export class ReconnectingOvsdbClient extends EventEmitter<ReconnectingClientEven
       try {
         conn = await OvsdbConnection.connect(this.address, this.options);
       } catch (error) {
+        const delay = backoffDelay(attempt, backoff);
         this.emit('reconnectFailed', error as Error, { attempt, delayMs: delay });
         await this.sleep(delay);
-        delay = Math.min(max, delay * 2);
         continue;
       }
       if (this.closed) {
@@ -135,7 +136,6 @@ export class ReconnectingOvsdbClient extends EventEmitter<ReconnectingClientEven
       }
       if (!conn.closed) {
         this.ready = conn;
-        delay = min;
         this.emit('connected', { address: this.address, attempt });
         attempt = 0;
         for (const w of this.waiters) w();
@@ -146,8 +146,7 @@ export class ReconnectingOvsdbClient extends EventEmitter<ReconnectingClientEven
       if (wasReady) this.ready = undefined;
       if (this.closed) break;
       if (wasReady) this.emit('disconnected', cause);
-      await this.sleep(delay);
-      if (!wasReady) delay = Math.min(max, delay * 2);
+      await this.sleep(backoffDelay(attempt, backoff));
     }
   }
 

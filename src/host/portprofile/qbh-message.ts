@@ -3,6 +3,7 @@
 // nltarget_kernel=true: RTM_SETLINK to the uplink carrying IFLA_PORT_SELF
 // (or IFLA_VF_PORTS/IFLA_VF_PORT for a VF), then RTM_GETLINK with
 // IFLA_EXT_MASK=RTEXT_FILTER_VF to read IFLA_PORT_RESPONSE back.
+import { UUID_LOOSE } from '../../lib/uuid.js';
 import {
   encodeLinkMessage, type Nla, nlaNested, nlaString, nlaU32, nlaU8, type NlMsg, listNlas, parseNlas,
   IFINFOMSG_LEN, NLM_F_ACK, NLM_F_REQUEST, RTM_GETLINK, RTM_NEWLINK, RTM_SETLINK, readU16, readU32,
@@ -73,10 +74,8 @@ export interface PortProfileRequest extends LinkRef {
   seq: number;
 }
 
-const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/iu;
-
 export function uuidBytes(uuid: string): Buffer {
-  if (!UUID_RE.test(uuid)) throw new TypeError(`not a UUID: ${JSON.stringify(uuid)}`);
+  if (!UUID_LOOSE.test(uuid)) throw new TypeError(`not a UUID: ${JSON.stringify(uuid)}`);
   return Buffer.from(uuid.replaceAll('-', ''), 'hex');
 }
 

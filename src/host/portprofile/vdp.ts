@@ -3,6 +3,7 @@
 // `ip netns exec`: lldpad's control socket is an abstract unix socket, which
 // belongs to a network namespace, so each namespace has its own lldpad.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { UUID_ANY_CASE } from '../../lib/uuid.js';
 import { execaGuarded, spawnFailure } from '../run.js';
 import {
   LldpadNotRunningError, VdpCommandError, VdpRejectedError, VdptoolError, VdpTimeoutError,
@@ -57,7 +58,6 @@ export interface VdpVsiState {
 }
 
 const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/iu;
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu;
 
 function intIn(name: string, v: number, lo: number, hi: number): void {
   if (!Number.isInteger(v) || v < lo || v > hi) throw new TypeError(`${name} must be an integer in ${lo}..${hi}, got ${v}`);
@@ -69,7 +69,7 @@ export function vdptoolSetArgs(uplink: string, mode: 'assoc' | 'deassoc' | 'prea
   intIn('typeId', p.typeId, 0, 0xffffff);
   intIn('typeIdVersion', p.typeIdVersion, 0, 255);
   intIn('vlan', p.vlan ?? 0, 0, 4095);
-  if (!UUID_RE.test(p.instanceId)) throw new TypeError(`instanceId is not a UUID: ${p.instanceId}`);
+  if (!UUID_ANY_CASE.test(p.instanceId)) throw new TypeError(`instanceId is not a UUID: ${p.instanceId}`);
   if (!MAC_RE.test(p.mac)) throw new TypeError(`bad MAC ${p.mac}`);
   return [
     '-i', uplink, '-T', '-W', '-V', mode, '-c', `mode=${mode}`, '-c', `mgrid2=${p.managerId.toString(16)}`, '-c', `typeid=${p.typeId}`,

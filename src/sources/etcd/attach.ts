@@ -6,7 +6,7 @@
 // unplugs nothing until the first list succeeds.
 import type { Logger } from 'pino';
 import type { DesiredStore } from '../../desired/store.js';
-import type { Reconciler } from '../../reconcile/reconciler.js';
+import type { BindingStatus } from '../../model/status.js';
 import type { EtcdAuthOptions } from './client.js';
 import { createEtcdClient } from './connect.js';
 import { EtcdSource } from './etcd-source.js';
@@ -37,10 +37,22 @@ export interface AttachedEtcd {
 
 const HOLD = 'etcd-initial-list';
 
+/** What the etcd source needs of the controller: where to say the desired
+ * state changed, a removal hold until etcd is listed, a summary line, and
+ * the statuses to publish. */
+export interface EtcdReconcileHooks {
+  desiredChanged(ports: Iterable<string>): void;
+  holdRemovals(reason: string): void;
+  releaseRemovals(reason: string): void;
+  addSummary(provider: () => Record<string, number>): void;
+  statusList(): BindingStatus[];
+  onStatus(listener: (port: string, status: BindingStatus | undefined) => void): () => void;
+}
+
 export interface AttachDeps {
   options: EtcdOptions;
   store: DesiredStore;
-  reconciler: Reconciler;
+  reconciler: EtcdReconcileHooks;
   stateDir: string;
   logger: Logger;
   /** Called when staleness flips or a failure counter moves (to rewrite summary.json). */

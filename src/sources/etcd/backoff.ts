@@ -1,4 +1,7 @@
-// Capped exponential backoff with jitter, for reconnects.
+// Capped exponential backoff with jitter, for reconnects: counts the attempts
+// in a row and draws each delay with lib/backoff.
+import { backoffDelay, equalJitter } from '../../lib/backoff.js';
+
 export class Backoff {
   private attempt = 0;
   constructor(
@@ -7,9 +10,8 @@ export class Backoff {
   ) {}
 
   next(): number {
-    const ceiling = Math.min(this.maxMs, this.baseMs * 2 ** this.attempt);
     this.attempt++;
-    return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+    return equalJitter(backoffDelay(this.attempt, { baseMs: this.baseMs, maxMs: this.maxMs }));
   }
 
   reset(): void {

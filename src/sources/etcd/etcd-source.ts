@@ -2,11 +2,11 @@
 // After a disconnect the watch resumes from the last revision seen; when that
 // revision was compacted away it lists again and keys that vanished are
 // deleted. Unreachable is not deleted: the last known state stays in the
-// store (and in <state-dir>/etcd-cache.json across restarts), `stale` is true.
+// store (and in <state-dir>/etcd-cache.json and .log across restarts), `stale` is true.
 import type { Logger } from 'pino';
 import type { DesiredStore } from '../../desired/store.js';
 import { Backoff, sleep } from './backoff.js';
-import { EtcdCache } from './cache.js';
+import { EtcdCache, type EtcdCacheChange } from './cache.js';
 import type { EtcdClient } from './client.js';
 import { ETCD_SOURCE_PREFIX, etcdSourceId, parseEtcdValue } from './document.js';
 import { EtcdCompactedError, isEtcdConfigError } from './errors.js';
@@ -181,12 +181,15 @@ export class EtcdSource {
       if (this.values.get(key) === value && this.o.store.get(etcdSourceId(key))) continue;
       for (const p of this.put(key, value)) affected.add(p);
     }
+    this.cache.replace(() => this.cacheContent());
     this.changed(affected);
   }
 
   private applyEvents(events: WatchEvent[], revision: number): void {
     const affected = new Set<string>();
+    const journal: EtcdCacheChange[] = [];
     for (const { type, kv } of events) {
+      journal.push({ key: kv.key, value: type === 'delete' ? undefined : kv.value });
       if (type === 'delete') {
         this.values.delete(kv.key);
         for (const p of this.o.store.delete(etcdSourceId(kv.key))) affected.add(p);
@@ -195,6 +198,7 @@ export class EtcdSource {
       }
     }
     this.revision = Math.max(this.revision, revision);
+    this.cache.record(this.o.prefix, this.revision, journal, () => this.cacheContent());
     this.changed(affected);
   }
 
@@ -208,7 +212,6 @@ export class EtcdSource {
   private changed(affected: Set<string>): void {
     this.counters.revision = this.revision;
     this.counters.keys = this.values.size;
-    this.cache.save(() => this.cacheContent());
     if (affected.size > 0) this.o.onChange(affected);
   }
 

@@ -4,7 +4,8 @@
 // (the caller gives the https agent: CA and client certificate).
 import { request, Agent, type ClientRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { JsonSplitter } from '../../host/ovsdb/json-splitter.js';
+import { errorCode, VifdError } from '../../errors/vifd-error.js';
+import { JsonSplitter } from '../../lib/json-splitter.js';
 import { EtcdRequestError } from './errors.js';
 
 const plainAgent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -24,8 +25,8 @@ const SERVER_CERT_CODES = new Set([
 
 /** Which side a TLS failure is about, or undefined if it is not one. */
 export function tlsFailureSide(error: unknown): 'server-certificate' | 'client-certificate' | undefined {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  if (typeof code !== 'string') return undefined;
+  const code = errorCode(error);
+  if (code === undefined) return undefined;
   if (SERVER_CERT_CODES.has(code)) return 'server-certificate';
   // An alert from the server: it refused our certificate (unknown CA, bad,
   // expired, revoked, or none sent while it requires one).
@@ -35,17 +36,19 @@ export function tlsFailureSide(error: unknown): 'server-certificate' | 'client-c
 }
 
 /** A failure to talk to the endpoint at all (vs. an answer that is an error). */
-export class EtcdConnectionError extends Error {
-  readonly code = 'ETCD_CONNECTION_FAILED';
+export class EtcdConnectionError extends VifdError<'ETCD_CONNECTION_FAILED'> {
   readonly endpoint: string;
   /** Set when the TLS handshake failed (a certificate problem, not an outage). */
   readonly tls: 'server-certificate' | 'client-certificate' | undefined;
   constructor(endpoint: string, cause: unknown) {
-    const code = (cause as { code?: unknown } | undefined)?.code;
-    super(`${endpoint}: ${cause instanceof Error ? cause.message : String(cause)}${typeof code === 'string' && !String(cause).includes(code) ? ` (${code})` : ''}`, { cause });
-    this.name = 'EtcdConnectionError';
+    const code = errorCode(cause);
+    const tls = tlsFailureSide(cause);
+    super('ETCD_CONNECTION_FAILED', `${endpoint}: ${cause instanceof Error ? cause.message : String(cause)}${code !== undefined && !String(cause).includes(code) ? ` (${code})` : ''}`, {
+      cause,
+      fields: { endpoint, tls },
+    });
     this.endpoint = endpoint;
-    this.tls = tlsFailureSide(cause);
+    this.tls = tls;
   }
 }
 

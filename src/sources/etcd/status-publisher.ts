@@ -5,7 +5,7 @@
 // most every `flushMs`; while etcd is unreachable they wait, and a lost lease
 // is replaced and everything rewritten.
 import type { Logger } from 'pino';
-import type { BindingStatus } from '../../reconcile/status.js';
+import type { BindingStatus } from '../../model/status.js';
 import { Backoff, sleep } from './backoff.js';
 import type { EtcdClient, TxnOp } from './client.js';
 import { EtcdRequestError, isEtcdConfigError } from './errors.js';

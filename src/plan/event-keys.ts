@@ -1,0 +1,53 @@
+// Host events name devices; the work queue wants keys. Which bindings (or
+// owned devices) does a changed name concern? Pure.
+import type { DesiredView } from '../desired/store.js';
+import type { OvsSnapshot } from '../host/ovsdb/index.js';
+import type { LinkSnapshot } from '../observed/links.js';
+import { linkKey, type WorkKey } from '../model/work-key.js';
+import { ownerOf, type OwnershipConfig } from '../model/ownership.js';
+import { ovsBridgeKey } from '../model/work-key.js';
+import { OVS_PORT_KEY } from '../model/ownership.js';
+
+/** Keys that want a name: the port claiming it, the users of a bridge by that name. */
+function desiredKeys(name: string, view: DesiredView, out: Set<WorkKey>): void {
+  const claimant = view.claimedNames.get(name);
+  if (claimant) out.add(claimant);
+  for (const user of view.bridgeUsers.get(name) ?? []) out.add(user);
+}
+
+/** Kernel link events: the name's claimant, its bridge's users, and its
+ * owner as last seen (a deleted device is no longer in a new snapshot). */
+export function keysForLinkNames(
+  names: Iterable<string>,
+  view: DesiredView,
+  lastSeen: LinkSnapshot | undefined,
+  ownership: OwnershipConfig,
+  adoptable: ReadonlySet<string>,
+): Set<WorkKey> {
+  const keys = new Set<WorkKey>();
+  for (const name of names) {
+    desiredKeys(name, view, keys);
+    const link = lastSeen?.links.get(name);
+    if (!link) continue;
+    const owner = ownerOf(link, ownership, adoptable);
+    if (owner.owned) keys.add(owner.port ?? linkKey(name));
+    // A device (vifd's or not) leaving or joining one of vifd's bridges: the
+    // bridge's key, since a bridge kept for a foreign port goes once it is empty.
+    const master = link.master === undefined ? undefined : lastSeen?.links.get(link.master);
+    const masterOwner = master ? ownerOf(master, ownership, adoptable) : undefined;
+    if (master && masterOwner?.owned) keys.add(masterOwner.port ?? linkKey(master.name));
+  }
+  return keys;
+}
+
+/** OVSDB monitor changes: bridges, ports or interfaces by name. */
+export function keysForOvsNames(names: Iterable<string>, view: DesiredView, lastSeen: OvsSnapshot | undefined): Set<WorkKey> {
+  const keys = new Set<WorkKey>();
+  for (const name of names) {
+    desiredKeys(name, view, keys);
+    const owner = lastSeen?.interfaces.get(name)?.externalIds[OVS_PORT_KEY] ?? lastSeen?.ports.get(name)?.externalIds[OVS_PORT_KEY];
+    if (owner) keys.add(owner);
+    if (lastSeen?.bridges.has(name)) keys.add(ovsBridgeKey(name));
+  }
+  return keys;
+}
