@@ -105,7 +105,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     ownership,
     logger,
     associator,
-    options: { resyncMs: o.resyncMs, ...defaults },
+    options: { resyncMs: o.resyncMs, ...defaults, snapshotsCoverEvents: () => host.snapshotsCoverEvents },
   });
   life.started('reconciler', () => reconciler.stop()); // lets the round in flight finish and record status
   await life.step('reconciler', async () => {

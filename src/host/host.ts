@@ -62,6 +62,12 @@ export class LinuxHost implements Host {
     this.observer?.stop();
   }
 
+  /** Whether each snapshot includes every link event delivered before it
+   * resolves (the event-fed model is in use, not `ip` dumps). */
+  get snapshotsCoverEvents(): boolean {
+    return this.observer?.fromModel === true;
+  }
+
   /** The netlink socket of the managed namespace (for the netlink link actuator); undefined until watchLinks. */
   get rtnl(): RtnlChannel | undefined {
     return this.observer?.rtnl;
@@ -81,7 +87,8 @@ export class LinuxHost implements Host {
   }
 
   async applyLinks(actions: readonly LinkAction[]): Promise<ActuationResult> {
-    const result = await applyLinkActions(this.ip, actions, this.ownership);
+    // Over the model's netlink socket when it is in use: no `ip`/`tc` process per round.
+    const result = await applyLinkActions(this.observer?.linkRunner() ?? this.ip, actions, this.ownership);
     // Some of these changes reach no event (alias, group on a device that is down).
     this.observer?.touched(actions.flatMap((a) => (a.op === 'create-veth' ? [a.name, a.peer] : [a.name])));
     return result;

@@ -6,7 +6,9 @@ import type { Logger } from 'pino';
 import type { LinkSnapshot } from '../observed/links.js';
 import type { Ip } from './ip.js';
 import { LinkMonitor } from './link-monitor.js';
+import type { LinkBatchRunner } from './links/link-actuator.js';
 import { LinkModel } from './netlink/link-model.js';
+import { NetlinkLinkRunner } from './netlink/netlink-runner.js';
 import { HelperRtnlChannel, type RtnlChannel } from './netlink/rtnl-channel.js';
 import { nativeHelperPath } from './native-path.js';
 
@@ -22,6 +24,7 @@ export class LinkObserver {
   private readonly model: LinkModel;
   private fallback: LinkMonitor | undefined;
   private gaveUp = false;
+  private runner: NetlinkLinkRunner | undefined;
   private degradedLogged = false;
   private stopped = false;
   /** Until someone subscribes, changes go nowhere (the first resync looks at everything). */
@@ -41,6 +44,20 @@ export class LinkObserver {
 
   get rtnl(): RtnlChannel {
     return this.channel;
+  }
+
+  /** Snapshots come from the event-fed model (not an `ip` dump): each one
+   * includes every link event delivered before it. */
+  get fromModel(): boolean {
+    return !this.gaveUp && !this.degradedLogged;
+  }
+
+  /** Link lines over the model's netlink socket (no process per round), or
+   * undefined while the model is not in use (then `ip -batch` runs them). */
+  linkRunner(): LinkBatchRunner | undefined {
+    if (!this.fromModel) return undefined;
+    this.runner ??= new NetlinkLinkRunner(this.channel, (name) => this.model.ifindexOf(name));
+    return this.runner;
   }
 
   subscribe(watch: LinkWatch): void {

@@ -12,11 +12,11 @@ export class OwnEvents {
   private window: ReadonlySet<WorkKey> | undefined;
   private dropped = 0;
 
-  constructor(private readonly enabled: boolean) {}
+  constructor(private readonly enabled: () => boolean) {}
 
   /** The round is about to act on these keys. */
   open(keys: readonly WorkKey[]): void {
-    if (this.enabled) this.window = new Set(keys);
+    if (this.enabled()) this.window = new Set(keys);
   }
 
   /** The round's verifying snapshot is in. */

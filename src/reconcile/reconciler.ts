@@ -37,7 +37,7 @@ export interface ReconcilerOptions {
   defaultReadyWhen?: ReadyWhen;
   /** The host's snapshots include every link event delivered before they
    * resolve (the event-fed link model): a round's own echoes can be dropped. */
-  snapshotsCoverEvents?: boolean;
+  snapshotsCoverEvents?: boolean | (() => boolean);
 }
 
 export interface ReconcilerDeps {
@@ -90,7 +90,8 @@ export class Reconciler {
     this.adoption = new Adoption(deps.journal, deps.ownership, logger);
     this.reports = new RoundReports(logger);
     this.notes = new StandingNotes(logger);
-    this.ownEvents = new OwnEvents(options.snapshotsCoverEvents === true);
+    const covered = options.snapshotsCoverEvents;
+    this.ownEvents = new OwnEvents(typeof covered === 'function' ? covered : () => covered === true);
     this.queue = new WorkQueue({
       process: (keys) => this.reports.observe(keys, () => this.round(keys)),
       ...(options.maxBatch ? { maxBatch: options.maxBatch } : {}),

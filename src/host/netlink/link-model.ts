@@ -117,8 +117,18 @@ export class LinkModel {
         if (link) this.apply(link);
       });
       this.changed(this.table.drainChanges());
-      if (!this.dumpNeeded && this.rereadIndexes.size === 0 && this.rereadNames.size === 0) return;
+      if (!this.dumpNeeded && this.rereadIndexes.size === 0 && this.rereadNames.size === 0) {
+        // The changes up to the barrier are told now, before the caller's
+        // snapshot: a round recognises its own batch's echoes by that order.
+        this.deliver();
+        return;
+      }
     }
+  }
+
+  /** The ifindex a name has now (what the netlink link actuator resolves masters and lower devices with). */
+  ifindexOf(name: string): number | undefined {
+    return this.table.links.get(name)?.ifindex;
   }
 
   /** Devices to read again at the next sync: changes that the kernel notifies
@@ -222,12 +232,16 @@ export class LinkModel {
     if (names.size === 0) return;
     this.cached = undefined;
     for (const name of names) this.pending.add(name);
-    this.flush ??= setImmediate(() => {
-      this.flush = undefined;
-      const batch = [...this.pending];
-      this.pending = new Set();
-      this.onChange(batch);
-    });
+    this.flush ??= setImmediate(() => this.deliver());
+  }
+
+  private deliver(): void {
+    if (this.flush) clearImmediate(this.flush);
+    this.flush = undefined;
+    if (this.pending.size === 0) return;
+    const batch = [...this.pending];
+    this.pending = new Set();
+    this.onChange(batch);
   }
 }
 
