@@ -3,7 +3,7 @@
 // fake with the same shape.
 import type { Logger } from 'pino';
 import { applyLinkActions, type ActuationResult } from './links/link-actuator.js';
-import type { LinkSnapshot } from '../observed/links.js';
+import type { LinkSnapshot, ObservedLink } from '../observed/links.js';
 import type { LinkAction } from '../model/actions.js';
 import type { OwnershipConfig } from '../model/ownership.js';
 import { Ip } from './ip.js';
@@ -33,6 +33,9 @@ export interface Host {
   snapshot(options?: SnapshotOptions): Promise<HostSnapshot>;
   applyLinks(actions: readonly LinkAction[]): Promise<ActuationResult>;
   applyOvs(changes: OvsChanges, snapshot: OvsSnapshot | undefined): Promise<ApplyOvsResult>;
+  /** A link as the host knows it this instant, without asking the kernel:
+   * undefined it does not exist, null the host cannot tell (no event-fed model). */
+  linkNow?(name: string): ObservedLink | undefined | null;
 }
 
 export class LinuxHost implements Host {
@@ -60,6 +63,10 @@ export class LinuxHost implements Host {
 
   stopWatching(): void {
     this.observer?.stop();
+  }
+
+  linkNow(name: string): ObservedLink | undefined | null {
+    return this.observer?.fromModel ? this.observer.linkNow(name) : null;
   }
 
   /** Whether each snapshot includes every link event delivered before it

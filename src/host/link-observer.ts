@@ -3,7 +3,7 @@
 // helper is missing or keeps failing, the old way: an `ip` dump per snapshot
 // and `ip monitor` for events. The switch is logged once each way.
 import type { Logger } from 'pino';
-import type { LinkSnapshot } from '../observed/links.js';
+import type { LinkSnapshot, ObservedLink } from '../observed/links.js';
 import type { Ip } from './ip.js';
 import { LinkMonitor } from './link-monitor.js';
 import type { LinkBatchRunner } from './links/link-actuator.js';
@@ -50,6 +50,11 @@ export class LinkObserver {
    * includes every link event delivered before it. */
   get fromModel(): boolean {
     return !this.gaveUp && !this.degradedLogged;
+  }
+
+  /** A link as the model has it now (after the events delivered so far). */
+  linkNow(name: string): ObservedLink | undefined {
+    return this.model.linkNow(name);
   }
 
   /** Link lines over the model's netlink socket (no process per round), or

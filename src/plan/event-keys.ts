@@ -2,20 +2,38 @@
 // owned devices) does a changed name concern? Pure.
 import type { DesiredView } from '../desired/store.js';
 import type { OvsSnapshot } from '../host/ovsdb/index.js';
-import type { LinkSnapshot } from '../observed/links.js';
+import type { LinkSnapshot, ObservedLink } from '../observed/links.js';
 import { linkKey, type WorkKey } from '../model/work-key.js';
 import { ownerOf, type OwnershipConfig } from '../model/ownership.js';
 import { ovsBridgeKey } from '../model/work-key.js';
 import { OVS_PORT_KEY } from '../model/ownership.js';
 
-/** Keys that want a name: the port claiming it, the users of a bridge by that name. */
-function desiredKeys(name: string, view: DesiredView, out: Set<WorkKey>): void {
+/** Keys that want a name: the port claiming it, the users of a bridge by
+ * that name (`withUsers` false: the bridge only changed, it did not come or
+ * go; with hundreds of ports on one bridge, waking them all would make
+ * every enslaving a round over all of them). */
+function desiredKeys(name: string, view: DesiredView, out: Set<WorkKey>, withUsers = true): void {
   const claimant = view.claimedNames.get(name);
   if (claimant) out.add(claimant);
-  for (const user of view.bridgeUsers.get(name) ?? []) out.add(user);
+  if (withUsers) for (const user of view.bridgeUsers.get(name) ?? []) out.add(user);
 }
 
-/** Kernel link events: the name's claimant, its bridge's users, and its
+/** What a link is now, when the host can tell at once (the event-fed link
+ * model): `undefined` it does not exist; `null` the host cannot tell. */
+export type LinkNow = (name: string) => ObservedLink | undefined | null;
+
+/** A bridge's users need a look when it appeared, vanished or was recreated:
+ * its slaves' own events cover everything else (a deleted bridge releases
+ * every slave, and each release is an event of that slave). */
+function cameOrWent(name: string, lastSeen: LinkSnapshot | undefined, now: LinkNow | undefined): boolean {
+  const is = now?.(name);
+  if (is === null || is === undefined && now === undefined) return true;
+  const was = lastSeen?.links.get(name);
+  return was?.ifindex !== is?.ifindex;
+}
+
+/** Kernel link events: the name's claimant, its bridge's users (when it came
+ * or went), and its
  * owner as last seen (a deleted device is no longer in a new snapshot). */
 export function keysForLinkNames(
   names: Iterable<string>,
@@ -23,10 +41,11 @@ export function keysForLinkNames(
   lastSeen: LinkSnapshot | undefined,
   ownership: OwnershipConfig,
   adoptable: ReadonlySet<string>,
+  now?: LinkNow,
 ): Set<WorkKey> {
   const keys = new Set<WorkKey>();
   for (const name of names) {
-    desiredKeys(name, view, keys);
+    desiredKeys(name, view, keys, cameOrWent(name, lastSeen, now));
     const link = lastSeen?.links.get(name);
     if (!link) continue;
     const owner = ownerOf(link, ownership, adoptable);

@@ -151,8 +151,9 @@ export class Reconciler {
 
   /** The kernel reported a change to these links. */
   linksChanged(names: Iterable<string>): void {
-    const { store, ownership } = this.deps;
-    this.queue.addAll(this.ownEvents.filter([...keysForLinkNames(names, store.view(), this.lastSnapshot?.links, ownership, this.adoption.names)]));
+    const { store, ownership, host } = this.deps;
+    const now = host.linkNow ? (name: string) => host.linkNow!(name) : undefined;
+    this.queue.addAll(this.ownEvents.filter([...keysForLinkNames(names, store.view(), this.lastSnapshot?.links, ownership, this.adoption.names, now)]));
   }
 
   /** OVSDB reported a change to these bridges, ports or interfaces. */

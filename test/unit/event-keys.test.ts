@@ -41,6 +41,16 @@ describe('keysForLinkNames', () => {
     expect(keys('opY')).toEqual([]);
   });
   it('an unknown name: nothing', () => expect(keys('nobody')).toEqual([]));
+  it('a bridge that only changed (the host knows it now, same ifindex): not its users, who have their own events', () => {
+    const brL0 = last.links.get('brL0')!;
+    const keysNow = (now: (name: string) => ReturnType<typeof last.links.get> | null) => [...keysForLinkNames(['brL0'], view(), last, DEFAULT_OWNERSHIP, new Set(), now)].sort();
+    expect(keysNow(() => ({ ...brL0, up: !brL0.up }))).toEqual([]);
+    expect(keysNow(() => undefined)).toEqual([P0]); // gone
+    expect(keysNow(() => ({ ...brL0, ifindex: brL0.ifindex + 100 }))).toEqual([P0]); // recreated
+    expect(keysNow(() => null)).toEqual([P0]); // the host cannot tell: as before
+    const fresh = new ModelHost().kernel.snapshot(); // never seen before, there now: it appeared
+    expect([...keysForLinkNames(['brL0'], view(), fresh, DEFAULT_OWNERSHIP, new Set(), () => brL0)]).toEqual([P0]);
+  });
 });
 
 describe('keysForOvsNames', () => {

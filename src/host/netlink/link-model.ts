@@ -126,6 +126,10 @@ export class LinkModel {
     }
   }
 
+  linkNow(name: string): ObservedLink | undefined {
+    return this.table.links.get(name);
+  }
+
   /** The ifindex a name has now (what the netlink link actuator resolves masters and lower devices with). */
   ifindexOf(name: string): number | undefined {
     return this.table.links.get(name)?.ifindex;
