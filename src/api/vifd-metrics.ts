@@ -44,6 +44,13 @@ const SUMMARY_METRICS: ReadonlyArray<[string, string, string, 'gauge' | 'counter
     "CPU seconds (user + system, of the whole process, measured around the resync's own synchronous steps) spent re-reading the desired directory: listing it, one stat per file, and reading and parsing the files that differ. Not included: the reconcile rounds the changes start, and the host dump.",
     'counter',
   ],
+  ['resyncs', 'vifd_resyncs_total', 'Periodic (and reconnect) resyncs: sources re-read, the host dumped, unsettled keys queued.', 'counter'],
+  [
+    'resyncCpuSeconds',
+    'vifd_resync_cpu_seconds_total',
+    "CPU seconds (user + system, whole process, from the resync's start until its keys are queued) of resyncs: the sources' re-reads, the link dump and its comparison with the model. Not included: the rounds over the queued keys.",
+    'counter',
+  ],
 ];
 
 const PHASES: readonly Phase[] = ['Pending', 'Ready', 'Detached', 'Failed', 'Invalid', 'Conflict', 'Removing'];

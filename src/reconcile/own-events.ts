@@ -14,6 +14,11 @@ export class OwnEvents {
 
   constructor(private readonly enabled: () => boolean) {}
 
+  /** Whether snapshots cover events now (the event-fed link model is in use). */
+  get covered(): boolean {
+    return this.enabled();
+  }
+
   /** The round is about to act on these keys. */
   open(keys: readonly WorkKey[]): void {
     if (this.enabled()) this.window = new Set(keys);

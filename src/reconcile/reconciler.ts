@@ -81,6 +81,7 @@ export class Reconciler {
   private rounds = 0;
   private firstResyncDone = false;
   private readonly roundDeps: RoundDeps;
+  private readonly resyncs = { count: 0, cpuSeconds: 0 };
   private readonly summaryProviders: Array<() => Record<string, number>> = [];
   private readonly resyncHooks: Array<() => Promise<void>> = [];
 
@@ -173,20 +174,46 @@ export class Reconciler {
     this.resyncHooks.push(hook);
   }
 
-  /** Everything desired or owned gets a look: the safety net behind events. */
+  /** The safety net behind events. Sources re-read their origin; the host's
+   * links are dumped afresh. With the event-fed link model that dump is
+   * compared with the model, and whatever differs comes back as link events;
+   * so only what is not settled needs a look here (not Ready, not of the
+   * current generation, a stale status file, an association to undo), and a
+   * resync costs one dump plus what changed. Without the model (an `ip`
+   * dump per round, events from `ip monitor`), and at start, every desired
+   * or owned key gets a look. */
   async resync(): Promise<void> {
+    const started = performance.now();
+    const cpu = process.cpuUsage();
     for (const hook of this.resyncHooks) {
       await hook().catch((error: unknown) => this.deps.logger.error({ err: error }, 'source resync failed'));
     }
     const snapshot = await this.deps.host.snapshot({ fresh: true });
     this.lastSnapshot = snapshot;
     if (snapshot.ovs) this.lastOvs = snapshot.ovs;
-    const keys = allKeys(snapshot, this.context());
-    for (const port of this.book.ports()) keys.add(port); // stale status files get settled too
+    const context = this.context();
+    const everything = !this.firstResyncDone || !this.ownEvents.covered;
+    const keys = everything ? allKeys(snapshot, context) : this.unsettled(context);
+    for (const port of this.book.ports()) if (everything || !context.desired.bindings.has(port)) keys.add(port); // stale status files get settled too
     for (const port of this.deps.associator?.ports() ?? []) keys.add(port); // associations left to undo
     void this.deps.associator?.recheck().catch((error: unknown) => this.deps.logger.error({ err: error }, 'association re-check failed'));
     this.queue.addAll(keys);
     this.firstResyncDone = true;
+    const cpuMicros = process.cpuUsage(cpu);
+    this.resyncs.count++;
+    this.resyncs.cpuSeconds += (cpuMicros.user + cpuMicros.system) / 1e6;
+    this.deps.logger.info({ keys: keys.size, everything, cpuMs: Math.round((cpuMicros.user + cpuMicros.system) / 100) / 10, ms: Math.round(performance.now() - started) }, 'resync: host dumped, keys queued');
+  }
+
+  /** Bindings a resync must look at although no event named them. */
+  private unsettled(context: PlanContext): Set<WorkKey> {
+    const keys = new Set<WorkKey>();
+    for (const [port, binding] of context.desired.bindings) {
+      const status = this.book.get(port);
+      if (status?.phase !== 'Ready' || status.observedGeneration !== binding.generation) keys.add(port);
+    }
+    for (const [port, invalid] of context.desired.invalidOnly) if (this.book.get(port)?.observedGeneration !== invalid.generation) keys.add(port);
+    return keys;
   }
 
   /** Subscribes to status changes. Returns the unsubscribe function. */
@@ -244,7 +271,7 @@ export class Reconciler {
   }
 
   summary(): Record<string, number> {
-    const counts: Record<string, number> = { ...this.book.counts(), rounds: this.rounds, queued: this.queue.depth };
+    const counts: Record<string, number> = { ...this.book.counts(), rounds: this.rounds, queued: this.queue.depth, resyncs: this.resyncs.count, resyncCpuSeconds: this.resyncs.cpuSeconds };
     for (const provider of this.summaryProviders) Object.assign(counts, provider());
     return counts;
   }

@@ -223,4 +223,42 @@ describe('the reconciler on a model host', () => {
       await w.reconciler.stop();
     });
   });
+
+  describe('a periodic resync', () => {
+    async function settledWorld(snapshotsCoverEvents: boolean) {
+      const w = world({ snapshotsCoverEvents });
+      await w.reconciler.restore();
+      await w.reconciler.startResync();
+      desire(w, ...[0, 1, 2].map((p) => b(p)));
+      await settle(1_000);
+      return w;
+    }
+
+    it('with an event-fed host: costs what is unsettled, not a round over every key', async () => {
+      const w = await settledWorld(true);
+      const rounds = w.reconciler.summary()['rounds']!;
+      await w.reconciler.resync();
+      await settle(1_000);
+      expect(w.reconciler.summary()['rounds']! - rounds).toBe(0);
+      // Something unsettled is looked at: a binding whose tap is held by a stranger is Conflict.
+      w.host.kernel.add({ name: tapOf(3), kind: 'tap' });
+      desire(w, b(3));
+      await settle(1_000);
+      expect(phase(w, 3)).toBe('Conflict');
+      const before = w.reconciler.summary()['rounds']!;
+      await w.reconciler.resync();
+      await settle(1_000);
+      expect(w.reconciler.summary()['rounds']! - before).toBe(1);
+      await w.reconciler.stop();
+    });
+
+    it('without that guarantee: every key gets a look', async () => {
+      const w = await settledWorld(false);
+      const rounds = w.reconciler.summary()['rounds']!;
+      await w.reconciler.resync();
+      await settle(1_000);
+      expect(w.reconciler.summary()['rounds']! - rounds).toBeGreaterThan(0);
+      await w.reconciler.stop();
+    });
+  });
 });
