@@ -145,7 +145,7 @@ export const RUN = defineCommand({
   summary: 'the daemon: make the host match the desired bindings, and keep it so',
   description: [
     'Loads every source (the API store, the desired directory, etcd with --etcd), reconciles everything once, then reacts to changes, kernel link events and OVSDB updates, with a full resync every --resync-seconds.',
-    'SIGTERM or SIGINT finish the round in flight, record status and exit 0; nothing is torn down. Under systemd (Type=notify) it reports READY=1 after the first round, STATUS= with the binding counts, STOPPING=1, and WATCHDOG=1 while its reconcile loop makes progress.',
+    'SIGTERM or SIGINT finish the round in flight, record status and exit 0; nothing is torn down. SIGHUP resyncs at once (re-reads the sources, dumps the host). Under systemd (Type=notify) it reports READY=1 after the first round, STATUS= with the binding counts, STOPPING=1, and WATCHDOG=1 while its reconcile loop makes progress.',
   ],
   options: {
     'desired-dir': { type: 'string', value: 'DIR', default: DEFAULT_DESIRED_DIR, help: 'Directory of binding documents (*.json: PortBinding, PortBindingList or NeutronPort), watched for changes.', complete: 'dir' },

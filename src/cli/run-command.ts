@@ -31,6 +31,12 @@ export async function runCommand(argv: string[]): Promise<number> {
   const queue = daemon.reconciler.queue;
   notifier?.attach({ busySince: () => queue.busySince, summary: () => daemon.reconciler.summary() });
   void daemon.ready.then(() => notifier?.ready());
+  // SIGHUP (systemctl reload): a resync now, as the periodic one would.
+  const onHangup = () => {
+    logger.info('SIGHUP: resyncing');
+    void daemon.reconciler.resync().catch((error: unknown) => logger.error({ err: error }, 'resync failed'));
+  };
+  process.on('SIGHUP', onHangup);
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       logger.info({ signal }, 'stopping: finishing work in flight');
@@ -39,6 +45,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
   });
+  process.off('SIGHUP', onHangup);
   notifier?.stopping();
   await daemon.stop();
   await notifier?.close();

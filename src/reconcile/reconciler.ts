@@ -202,6 +202,7 @@ export class Reconciler {
     const cpuMicros = process.cpuUsage(cpu);
     this.resyncs.count++;
     this.resyncs.cpuSeconds += (cpuMicros.user + cpuMicros.system) / 1e6;
+    await this.writeSummary(new Date().toISOString()).catch(() => undefined); // its counters
     this.deps.logger.info({ keys: keys.size, everything, cpuMs: Math.round((cpuMicros.user + cpuMicros.system) / 100) / 10, ms: Math.round(performance.now() - started) }, 'resync: host dumped, keys queued');
   }
 

@@ -1,7 +1,7 @@
 // The real `vifd run --netns` against real kernel devices in a throwaway
 // namespace: Linux bridge bindings end to end.
 import { execFileSync } from 'node:child_process';
-import { unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNetns, deleteNetns, ipIn, linksIn, uniqueNetnsName } from '../helpers/netns.js';
@@ -66,6 +66,14 @@ describe('bridge bindings on a real kernel', () => {
     }, 10_000, 'tap moved with new MTU');
     expect(linksIn(netns).get(tapOf(1))!.ifindex).toBe(before);
     await waitPhase(1, 'Ready');
+  });
+
+  it('SIGHUP resyncs at once (systemctl reload) and vifd keeps running', async () => {
+    const resyncs = () => (JSON.parse(readFileSync(join(dirs.state, 'summary.json'), 'utf8')) as { resyncs?: number }).resyncs ?? 0;
+    const before = resyncs();
+    vifd!.child.kill('SIGHUP');
+    await waitFor(() => resyncs() > before, 5_000, 'a resync after SIGHUP');
+    expect(vifd!.child.exitCode).toBeNull();
   });
 
   it('repairs a tap deleted, set down or detached behind its back', async () => {
