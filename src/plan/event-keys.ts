@@ -32,6 +32,18 @@ function cameOrWent(name: string, lastSeen: LinkSnapshot | undefined, now: LinkN
   return was?.ifindex !== is?.ifindex;
 }
 
+/** vifd's shared bridge, not as its users set it up (up, marked). */
+function needsAUser(link: ObservedLink, ownership: OwnershipConfig): boolean {
+  if (link.kind !== 'bridge') return false;
+  const owner = ownerOf(link, ownership);
+  return owner.owned && owner.port === undefined && (!link.up || !owner.shared || link.group !== ownership.group);
+}
+
+function firstOf<T>(items: Iterable<T> | undefined): T | undefined {
+  for (const item of items ?? []) return item;
+  return undefined;
+}
+
 /** Kernel link events: the name's claimant, its bridge's users (when it came
  * or went), and its
  * owner as last seen (a deleted device is no longer in a new snapshot). */
@@ -46,6 +58,13 @@ export function keysForLinkNames(
   const keys = new Set<WorkKey>();
   for (const name of names) {
     desiredKeys(name, view, keys, cameOrWent(name, lastSeen, now));
+    const sharedNow = now?.(name);
+    if (sharedNow && needsAUser(sharedNow, ownership)) {
+      // vifd's shared bridge lost its marks or went down: its users' rounds
+      // set it right, and one of them is enough.
+      const user = firstOf(view.bridgeUsers.get(name));
+      if (user !== undefined) keys.add(user);
+    }
     const link = lastSeen?.links.get(name);
     if (!link) continue;
     const owner = ownerOf(link, ownership, adoptable);

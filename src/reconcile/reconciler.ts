@@ -13,12 +13,13 @@ import type { OwnershipConfig } from '../model/ownership.js';
 import type { WorkKey } from '../model/work-key.js';
 import { DetachedPorts } from '../plan/attachment.js';
 import { keysForLinkNames, keysForOvsNames } from '../plan/event-keys.js';
-import { allKeys, type PlanContext } from '../plan/plan.js';
+import type { PlanContext } from '../plan/plan.js';
 import type { IntentJournal } from '../state/intent-journal.js';
 import type { StatusStore } from '../state/status-store.js';
 import { Adoption } from './adoption.js';
 import { ReadinessClock } from './readiness-clock.js';
 import { RemovalHolds } from './removal-holds.js';
+import { resyncKeys } from './resync-keys.js';
 import { runRound, type RoundDeps } from './round.js';
 import { RoundReports, type RoundListener } from './round-report.js';
 import { OwnEvents } from './own-events.js';
@@ -193,9 +194,7 @@ export class Reconciler {
     if (snapshot.ovs) this.lastOvs = snapshot.ovs;
     const context = this.context();
     const everything = !this.firstResyncDone || !this.ownEvents.covered;
-    const keys = everything ? allKeys(snapshot, context) : this.unsettled(context);
-    for (const port of this.book.ports()) if (everything || !context.desired.bindings.has(port)) keys.add(port); // stale status files get settled too
-    for (const port of this.deps.associator?.ports() ?? []) keys.add(port); // associations left to undo
+    const keys = resyncKeys({ everything, snapshot, context, book: this.book, associationPorts: this.deps.associator?.ports() ?? [] });
     void this.deps.associator?.recheck().catch((error: unknown) => this.deps.logger.error({ err: error }, 'association re-check failed'));
     this.queue.addAll(keys);
     this.firstResyncDone = true;
@@ -204,17 +203,6 @@ export class Reconciler {
     this.resyncs.cpuSeconds += (cpuMicros.user + cpuMicros.system) / 1e6;
     await this.writeSummary(new Date().toISOString()).catch(() => undefined); // its counters
     this.deps.logger.info({ keys: keys.size, everything, cpuMs: Math.round((cpuMicros.user + cpuMicros.system) / 100) / 10, ms: Math.round(performance.now() - started) }, 'resync: host dumped, keys queued');
-  }
-
-  /** Bindings a resync must look at although no event named them. */
-  private unsettled(context: PlanContext): Set<WorkKey> {
-    const keys = new Set<WorkKey>();
-    for (const [port, binding] of context.desired.bindings) {
-      const status = this.book.get(port);
-      if (status?.phase !== 'Ready' || status.observedGeneration !== binding.generation) keys.add(port);
-    }
-    for (const [port, invalid] of context.desired.invalidOnly) if (this.book.get(port)?.observedGeneration !== invalid.generation) keys.add(port);
-    return keys;
   }
 
   /** Subscribes to status changes. Returns the unsubscribe function. */

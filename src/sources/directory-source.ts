@@ -16,14 +16,14 @@
 //   a directory is there again (recreated, or a symlink to another one), it
 //   is followed: its files apply at once, removals after it has been quiet
 //   for a settle period.
-import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { DesiredStore } from '../desired/store.js';
 import { SymlinkTargets, type TargetWatchFactory } from './symlink-targets.js';
-import { watchDirectory, type DirectoryWatch, type WatchFactory } from './directory-watch.js';
-import { listDocumentPaths, loadFiles, realDir } from './load-files.js';
-import { fingerprintOf, isDocumentName, type Fingerprint } from './read-document.js';
+import { isWatchLimit, watchDirectory, type DirectoryWatch, type WatchFactory } from './directory-watch.js';
+import { identityOf, sameIdentity, type Identity } from './directory-identity.js';
+import { listDocumentPaths, loadFiles } from './load-files.js';
+import { currentFingerprint, isDocumentName, type Fingerprint } from './read-document.js';
 
 export interface DirectorySourceOptions {
   dir: string;
@@ -51,31 +51,6 @@ export interface DirectorySourceOptions {
   targetWatchFactory?: TargetWatchFactory;
 }
 
-interface Identity {
-  dev: number;
-  ino: number;
-  real: string;
-}
-
-/** inotify ran out of instances or watches (shared by every process of the user). */
-function isWatchLimit(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'EMFILE' || code === 'ENFILE' || code === 'ENOSPC';
-}
-
-function identityOf(dir: string): Identity | undefined {
-  try {
-    const info = statSync(dir);
-    if (!info.isDirectory()) return undefined;
-    return { dev: info.dev, ino: info.ino, real: realDir(dir) };
-  } catch {
-    return undefined;
-  }
-}
-
-const sameIdentity = (a: Identity | undefined, b: Identity | undefined): boolean =>
-  a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino && a.real === b.real;
-
 /** Process CPU (user + system) since `since`, in microseconds: all of the
  * process's threads, measured around synchronous code only. */
 function cpuMicrosSince(since: NodeJS.CpuUsage): number {
@@ -83,13 +58,6 @@ function cpuMicrosSince(since: NodeJS.CpuUsage): number {
   return user + system;
 }
 
-function currentFingerprint(path: string): Fingerprint | undefined {
-  try {
-    return fingerprintOf(statSync(path));
-  } catch {
-    return undefined;
-  }
-}
 
 export class DirectorySource {
   private watcher: DirectoryWatch | undefined;

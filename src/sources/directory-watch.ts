@@ -38,3 +38,9 @@ export const watchDirectory: WatchFactory = (dir) => {
   });
   return events;
 };
+
+/** inotify ran out of instances or watches (shared by every process of the user). */
+export function isWatchLimit(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'EMFILE' || code === 'ENFILE' || code === 'ENOSPC';
+}

@@ -6,7 +6,7 @@
 //   refused without reading it;
 // - files over 1 MiB are refused before reading them;
 // - messages never quote the file's content.
-import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { sep } from 'node:path';
 import { MAX_DOCUMENT_BYTES, parseDocumentText, type ParseResult } from '../desired/parse.js';
 
@@ -98,4 +98,13 @@ function readOpen(fd: number): ReadOutcome {
 export function isDocumentName(name: string): boolean {
   if (name.startsWith('.') || name.startsWith('#') || name.endsWith('~')) return false;
   return name.endsWith('.json');
+}
+
+/** The fingerprint of what is at `path` now (undefined: nothing there). */
+export function currentFingerprint(path: string): Fingerprint | undefined {
+  try {
+    return fingerprintOf(statSync(path));
+  } catch {
+    return undefined;
+  }
 }

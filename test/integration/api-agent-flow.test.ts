@@ -107,7 +107,9 @@ describe('API: compute-agent flow', () => {
     for (const name of ['vifd_reconcile_rounds_total', 'vifd_reconcile_round_duration_seconds_bucket', 'vifd_queue_depth', 'vifd_bindings{phase="Ready"}', 'vifd_host_commands_total', 'vifd_repair_duration_seconds']) {
       expect(res.body).toContain(name);
     }
-    expect(Number(/^vifd_host_commands_total\{command="ip"\} (\d+)$/mu.exec(res.body)?.[1])).toBeGreaterThan(0);
+    // Links are observed and changed over the stream helper's netlink socket: it is spawned, ip is not needed.
+    expect(Number(/^vifd_host_commands_total\{command="vifd-netlink"\} (\d+)$/mu.exec(res.body)?.[1])).toBeGreaterThan(0);
+    expect(Number(/^vifd_netlink_requests_total (\d+)$/mu.exec(res.body)?.[1])).toBeGreaterThan(0);
   });
 
   it('vifd status --api prints the table from the running daemon', () => {
