@@ -27,21 +27,18 @@ export type LinkNow = (name: string) => ObservedLink | undefined | null;
  * every slave, and each release is an event of that slave). */
 function cameOrWent(name: string, lastSeen: LinkSnapshot | undefined, now: LinkNow | undefined): boolean {
   const is = now?.(name);
-  if (is === null || is === undefined && now === undefined) return true;
+  // Gone now: its users need a look, whatever the last snapshot says (it
+  // may have been taken after the deletion, before its event came here).
+  if (is === null || is === undefined) return true;
   const was = lastSeen?.links.get(name);
-  return was?.ifindex !== is?.ifindex;
+  return was?.ifindex !== is.ifindex;
 }
 
 /** vifd's shared bridge, not as its users set it up (up, marked). */
-function needsAUser(link: ObservedLink, ownership: OwnershipConfig): boolean {
+function needsRepair(link: ObservedLink, ownership: OwnershipConfig): boolean {
   if (link.kind !== 'bridge') return false;
   const owner = ownerOf(link, ownership);
-  return owner.owned && owner.port === undefined && (!link.up || !owner.shared || link.group !== ownership.group);
-}
-
-function firstOf<T>(items: Iterable<T> | undefined): T | undefined {
-  for (const item of items ?? []) return item;
-  return undefined;
+  return owner.owned && owner.port === undefined && (!link.up || !owner.shared);
 }
 
 /** Kernel link events: the name's claimant, its bridge's users (when it came
@@ -59,12 +56,8 @@ export function keysForLinkNames(
   for (const name of names) {
     desiredKeys(name, view, keys, cameOrWent(name, lastSeen, now));
     const sharedNow = now?.(name);
-    if (sharedNow && needsAUser(sharedNow, ownership)) {
-      // vifd's shared bridge lost its marks or went down: its users' rounds
-      // set it right, and one of them is enough.
-      const user = firstOf(view.bridgeUsers.get(name));
-      if (user !== undefined) keys.add(user);
-    }
+    // vifd's shared bridge went down or lost its marks: its own key sets it right.
+    if (sharedNow && needsRepair(sharedNow, ownership)) keys.add(linkKey(name));
     const link = lastSeen?.links.get(name);
     if (!link) continue;
     const owner = ownerOf(link, ownership, adoptable);

@@ -105,6 +105,7 @@ export async function runRound(deps: RoundDeps, queued: WorkKey[]): Promise<Roun
     if (!desired) deps.clock.forget(key);
     deps.book.record(key, phase, message, now, context, after, deps.associator?.view(key, context.desired), times);
   }
+  for (const key of deps.ownEvents.settle((key) => (results.get(key) ?? 'done') === 'done')) deps.requeue(key);
   const { written, removed } = await deps.book.flush();
   if (written + removed > 0) logger.debug({ written, removed, ms: Date.now() - Date.parse(now) }, 'statuses recorded');
   await deps.writeSummary(now);

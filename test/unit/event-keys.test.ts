@@ -48,11 +48,11 @@ describe('keysForLinkNames', () => {
     expect(keysNow(() => undefined)).toEqual([P0]); // gone
     expect(keysNow(() => ({ ...brL0, ifindex: brL0.ifindex + 100 }))).toEqual([P0]); // recreated
     expect(keysNow(() => null)).toEqual([P0]); // the host cannot tell: as before
-    // vifd's own shared bridge set down (or its marks taken): one user's round sets it right.
+    // vifd's own shared bridge set down (or its alias taken): its own key sets it right, not every user.
     const shared = { ...brL0, group: G, alias: 'vifd:bridge', up: true };
     expect(keysNow(() => shared)).toEqual([]);
-    expect(keysNow(() => ({ ...shared, up: false }))).toEqual([P0]);
-    expect(keysNow(() => ({ ...shared, alias: undefined }))).toEqual([P0]);
+    expect(keysNow(() => ({ ...shared, up: false }))).toEqual([linkKey('brL0')]);
+    expect(keysNow(() => ({ ...shared, alias: undefined }))).toEqual([linkKey('brL0')]);
     const fresh = new ModelHost().kernel.snapshot(); // never seen before, there now: it appeared
     expect([...keysForLinkNames(['brL0'], view(), fresh, DEFAULT_OWNERSHIP, new Set(), () => brL0)]).toEqual([P0]);
   });

@@ -22,7 +22,7 @@ import { noQueueRequest } from './qdisc-request.js';
 import type { RtnlChannel } from './rtnl-channel.js';
 import { type NlError, type NlMsg, NLMSG_ERROR, parseError, readI32, RTM_NEWLINK } from './wire.js';
 
-const { ENODEV } = constants.errno;
+const { EINVAL, ENODEV } = constants.errno;
 
 /** The channel answered a request without its terminating ack or error. */
 export class NetlinkReplyError extends VifdError<'NETLINK_NO_ACK'> {
@@ -35,6 +35,8 @@ interface InFlight {
   index: number;
   cmd: LinkCommand;
   message: Buffer;
+  /** The ifindexes its master / lower device had when it was sent. */
+  refs: ReadonlyArray<[string, number | undefined]>;
 }
 
 export class NetlinkLinkRunner implements LinkBatchRunner {
@@ -54,7 +56,12 @@ export class NetlinkLinkRunner implements LinkBatchRunner {
       const replies = await this.channel.request(sent.map((r) => r.message));
       sent.forEach((r, k) => {
         const error = outcome(replies[k] ?? [], lines[r.index]!);
-        if (error.errno !== 0) fail(r.index, failureText(r.cmd, error));
+        if (error.errno === 0) return;
+        // A master or lower device deleted after it was resolved (the kernel
+        // answers EINVAL for an ifindex that is gone): what ip says when it
+        // looks the name up a moment later, and a retry can cure it.
+        const gone = error.errno === EINVAL ? r.refs.find(([name, ifindex]) => this.resolve(name) !== ifindex) : undefined;
+        fail(r.index, gone ? cannotFindDevice(gone[0]) : failureText(r.cmd, error));
       });
     };
     for (const [index, line] of lines.entries()) {
@@ -75,7 +82,7 @@ export class NetlinkLinkRunner implements LinkBatchRunner {
       } else if (request.kind === 'unresolved') {
         fail(index, request.role === 'master' ? masterMissing(request.name) : cannotFindDevice(request.name));
       } else {
-        pipe.push({ index, cmd, message: request.message });
+        pipe.push({ index, cmd, message: request.message, refs: linkReferences(cmd).map((name) => [name, this.resolve(name)]) });
         if (cmd.op === 'delete-group') unsettled = null;
         else for (const name of linkCreations(cmd)) unsettled?.add(name);
       }

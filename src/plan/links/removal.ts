@@ -1,6 +1,7 @@
 // Removing what is no longer desired: the links of a port that is gone, the
 // links a binding no longer needs, a link vifd owns that no port uses, and
 // keeping the bulk delete to the devices this round deletes.
+import { ensureSharedBridge } from './shared-bridge.js';
 import type { BindingSpec } from '../../desired/spec.js';
 import { linkKey, type WorkKey } from '../../model/work-key.js';
 import { kindLabel } from '../../model/association.js';
@@ -50,6 +51,13 @@ export function planOwnedLink(r: LinkRound, key: WorkKey, name: string): KeyOutc
   const owner = r.own.owner(link);
   if (!owner.owned || owner.port !== undefined) return { state: 'converged' };
   const { bridgeUsers, claimedNames } = r.input.desired;
+  if (bridgeUsers.has(name) && link.kind === 'bridge') {
+    // A shared bridge in use: set up and marked as its users would set it
+    // (an event on the bridge itself wakes this key, not every user).
+    const planned = r.actions.length;
+    const outcome = ensureSharedBridge(r, key, name);
+    return outcome ?? { state: r.actions.length > planned ? 'changing' : 'converged' };
+  }
   if (bridgeUsers.has(name) || claimedNames.has(name)) return { state: 'converged' };
   const kept = r.deleteOnce(key, link, 'no binding uses it');
   if (kept) return { state: 'blocked', message: kept };
