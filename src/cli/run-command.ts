@@ -17,6 +17,23 @@ export async function runCommand(argv: string[]): Promise<number> {
   const resync = Number(values['resync-seconds']);
   if (!Number.isFinite(resync) || resync <= 0) throw new UsageError('--resync-seconds must be a positive number');
   const logger = createLogger();
+  // From the first moment: a SIGTERM while vifd is still starting (its first
+  // resync can take a while) must not kill it half-way; it finishes starting,
+  // then stops as it would have.
+  // The handlers stay installed (`on`, not `once`): execa's exit hook
+  // (signal-exit) re-raises a signal that no other listener is left for,
+  // which killed vifd by its own SIGTERM mid-shutdown while a helper ran.
+  let stopping = false;
+  const stopSignal = new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) return logger.info({ signal }, 'already stopping');
+      stopping = true;
+      logger.info({ signal }, 'stopping: finishing work in flight');
+      resolve();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
   const notifier = startServiceNotifier(logger);
   const daemon = await startDaemon({
     desiredDir: values['desired-dir'],
@@ -37,14 +54,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     void daemon.reconciler.resync().catch((error: unknown) => logger.error({ err: error }, 'resync failed'));
   };
   process.on('SIGHUP', onHangup);
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      logger.info({ signal }, 'stopping: finishing work in flight');
-      resolve();
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-  });
+  await stopSignal;
   process.off('SIGHUP', onHangup);
   notifier?.stopping();
   await daemon.stop();

@@ -550,14 +550,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const vifdFault = async (): Promise<void> => {
       const kind = rng.weighted([['vifd-kill-idle', 1], ['vifd-kill-mid', 2], ['vifd-kill-down', 1], ['helper-kill', 1]] as const);
       if (kind === 'helper-kill') {
-        // SIGKILL vifd's helpers (its ip monitor), not vifd; once it has a
-        // monitor again, break a device: the repair needs the new monitor.
-        const monitorOf = () => descendants(vifd!.pid!).filter((pid) => cmdline(pid).includes(' monitor '));
+        // SIGKILL vifd's link event helper (the netlink stream helper, or
+        // `ip monitor` without it), not vifd; once it has one again, break a
+        // device: the repair needs the new one (and a re-dump of what was missed).
+        const isEventHelper = (cmd: string) => cmd.includes(' --stream') || cmd.includes(' monitor ');
+        const monitorOf = () => descendants(vifd!.pid!).filter((pid) => isEventHelper(cmdline(pid)));
         const before = monitorOf();
-        const killed = vifd!.killHelpers((cmd) => cmd.includes(' monitor '));
+        const killed = vifd!.killHelpers(isEventHelper);
         const deadline = performance.now() + 10_000;
         while (performance.now() < deadline && !monitorOf().some((pid) => !before.includes(pid))) await sleep(10);
-        if (!monitorOf().some((pid) => !before.includes(pid))) failures.push(`ip monitor not restarted within 10 s after killing ${killed.join(', ')}`);
+        if (!monitorOf().some((pid) => !before.includes(pid))) failures.push(`link event helper not restarted within 10 s after killing ${killed.join(', ')}`);
         const inner = deviceFault();
         if (inner) await runFault(inner, `helper-kill+${inner.kind.startsWith('foreign') ? inner.kind : 'device'}`);
         return;
