@@ -1,6 +1,7 @@
 // API-made bindings persist as <state-dir>/api-bindings/<port>.json, one
 // document per port, written atomically (temp, fsync, rename), so they
 // survive restarts and are loaded before the first reconcile.
+import { UUID_JSON_FILE } from '../lib/uuid.js';
 import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseDocumentText, type ParseResult } from '../desired/parse.js';
@@ -10,7 +11,7 @@ import { writeFileAtomic } from '../state/atomic-write.js';
 export const API_SOURCE_PREFIX = 'api:';
 export const apiSourceId = (port: string): string => API_SOURCE_PREFIX + port;
 
-const PORT_FILE = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.json$/u;
+const PORT_FILE = UUID_JSON_FILE;
 
 export interface LoadedApiBinding {
   port: string;

@@ -2,6 +2,7 @@
 // and only then put them into the DesiredStore as source `api:<port>`. Every
 // check happens before anything is written, and a failed write changes
 // nothing, so an error never leaves a binding half applied.
+import { UUID_ANY_CASE } from '../lib/uuid.js';
 import type { Logger } from 'pino';
 import { parseDocumentValue, type ParseResult } from '../desired/parse.js';
 import { type Problem } from '../desired/problem.js';
@@ -12,7 +13,7 @@ import { apiSourceId, type ApiBindingFiles } from './binding-files.js';
 import { BindingConflictError, InvalidRequestError, NotFoundError, PersistError } from './errors.js';
 import { KeyedLock } from './keyed-lock.js';
 
-const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/u;
+const UUID = UUID_ANY_CASE;
 
 export interface BindingRecord {
   port: string;

@@ -2,6 +2,7 @@
 // stream helper cannot run (link-observer.ts): `ip monitor link` in the
 // managed namespace, turned into link names. Restarted with backoff if the
 // monitor process dies.
+import { backoffDelay } from '../lib/backoff.js';
 import type { ResultPromise } from 'execa';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
@@ -55,7 +56,7 @@ export class LinkMonitor {
       if (this.stopped) return;
       // A monitor that ran a while was healthy: start the backoff over.
       if (Date.now() - this.startedAt > 30_000) this.restarts = 0;
-      const delay = Math.min(5000, 100 * 2 ** Math.min(this.restarts++, 6));
+      const delay = backoffDelay(++this.restarts, { baseMs: 100, maxMs: 5000 });
       this.logger.warn({ delayMs: delay }, 'ip monitor exited; restarting');
       setTimeout(() => this.start(), delay).unref();
     });

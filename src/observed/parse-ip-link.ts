@@ -1,4 +1,5 @@
 // Parses `ip -j -d link show` (iproute2 ≥ 5) into ObservedLinks. Pure.
+import { VifdError } from '../errors/vifd-error.js';
 import type { LinkKind, LinkSnapshot, ObservedLink } from './links.js';
 
 interface RawLink {
@@ -14,11 +15,9 @@ interface RawLink {
   linkinfo?: { info_kind?: unknown; info_data?: Record<string, unknown> };
 }
 
-export class IpOutputParseError extends Error {
-  readonly code = 'IP_OUTPUT_UNPARSABLE';
+export class IpOutputParseError extends VifdError<'IP_OUTPUT_UNPARSABLE'> {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'IpOutputParseError';
+    super('IP_OUTPUT_UNPARSABLE', message, options);
   }
 }
 
