@@ -67,6 +67,8 @@ export class DirectorySource {
   private readonly dirty = new Set<string>();
   private readonly rechecks = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  /** Until then, events belong to the burst under way (read at its end). */
+  private quietUntil = 0;
   private recheckTimer: NodeJS.Timeout | undefined;
   private identityTimer: NodeJS.Timeout | undefined;
   private settleTimer: NodeJS.Timeout | undefined;
@@ -166,10 +168,10 @@ export class DirectorySource {
     const watcher = (this.o.watchFactory ?? watchDirectory)(dir);
     this.watcher = watcher;
     // Every inotify event on the directory, one entry each, uncoalesced.
-    watcher.on('entry', (name: string | null) => {
+    watcher.on('entry', (name: string | null, type?: string) => {
       this.events++;
       if (!name) void this.resync();
-      else if (isDocumentName(name)) this.enqueue([join(dir, name)]);
+      else if (isDocumentName(name)) this.enqueue([join(dir, name)], undefined, type === 'rename');
       else if (name.startsWith('..')) void this.resync(); // a ConfigMap-style `..data` swap
       else this.checkIdentity(); // the directory itself may have gone
     });
@@ -243,8 +245,16 @@ export class DirectorySource {
     return false;
   }
 
-  private enqueue(paths: Iterable<string>, quietMs = this.o.quietMs ?? 30): void {
+  /** Read once the events stop for quietMs (a burst is read once, in one
+   * batch; a file written in place is read once it is written). An entry
+   * that was renamed into place (how atomic writers publish a complete
+   * file) after a quiet spell is read at once: one new binding waits for
+   * nothing. */
+  private enqueue(paths: Iterable<string>, quietMs = this.o.quietMs ?? 30, renamed = false): void {
     for (const p of paths) this.dirty.add(p);
+    const now = Date.now();
+    const quiet = renamed && !this.timer && now >= this.quietUntil;
+    this.quietUntil = now + quietMs;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -260,7 +270,7 @@ export class DirectorySource {
           if (burst) void this.resync();
         })
         .catch((error: unknown) => this.o.logger.error({ err: error }, 'reading desired files failed'));
-    }, quietMs);
+    }, quiet ? 0 : quietMs);
   }
 
   private flush(paths: string[]): void {

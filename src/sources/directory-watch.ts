@@ -9,7 +9,9 @@ import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
 
 /** Emits 'ready' once watching, 'error' (the watch failed or died) and
- * 'entry' with the changed entry's name (null: unknown, look at them all). */
+ * 'entry' with the changed entry's name (null: unknown, look at them all)
+ * and the kind of event ('rename': the entry came, went or was replaced,
+ * as an atomic writer's rename does; 'change': its content was written). */
 export interface DirectoryWatch extends EventEmitter {
   close(): Promise<void>;
 }
@@ -28,7 +30,7 @@ export const watchDirectory: WatchFactory = (dir) => {
   setImmediate(() => {
     if (closed) return;
     try {
-      watcher = watch(dir, (_type, name) => events.emit('entry', name === null ? null : String(name)));
+      watcher = watch(dir, (type, name) => events.emit('entry', name === null ? null : String(name), type));
     } catch (error) {
       events.emit('error', error);
       return;
