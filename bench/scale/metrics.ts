@@ -11,6 +11,8 @@ export interface Scrape {
   keys: number;
   rounds: number;
   queueDepth: number;
+  /** vifd_resyncs_total (NaN on builds without it). */
+  resyncs: number;
 }
 
 function get(socketPath: string, path: string, timeoutMs = 5000): Promise<string> {
@@ -52,6 +54,7 @@ export function parseMetrics(text: string): Scrape {
     keys: single.get('vifd_reconcile_keys_total') ?? NaN,
     rounds: single.get('vifd_reconcile_rounds_total') ?? NaN,
     queueDepth: single.get('vifd_queue_depth') ?? NaN,
+    resyncs: single.get('vifd_resyncs_total') ?? NaN,
   };
 }
 

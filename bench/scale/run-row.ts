@@ -190,6 +190,9 @@ export async function runRow(spec: RowSpec, o: RowOptions): Promise<RowResult> {
       let last = s0;
       let detected = false;
       let jumpLo = ta;
+      // Seen by vifd's resync counter where it has one (a resync that finds
+      // nothing unsettled queues no keys), else by the keys it queued.
+      const resynced = (s: Scrape) => (Number.isNaN(s0.resyncs) ? s.keys - s0.keys >= spec.n / 2 : s.resyncs > s0.resyncs);
       let jumpHi: number | undefined;
       for (;;) {
         const before = performance.now();
@@ -197,10 +200,10 @@ export async function runRow(spec: RowSpec, o: RowOptions): Promise<RowResult> {
         last = s;
         polls++;
         if (jumpHi === undefined) {
-          if (s.keys - s0.keys >= spec.n / 2) jumpHi = performance.now();
+          if (resynced(s)) jumpHi = performance.now();
           else jumpLo = before;
         }
-        if (s.keys - s0.keys >= spec.n / 2 && s.queueDepth === 0 && prev && s.keys === prev.keys && s.commands === prev.commands) {
+        if (resynced(s) && s.queueDepth === 0 && prev && s.keys === prev.keys && s.commands === prev.commands) {
           detected = true;
           break;
         }
