@@ -5,26 +5,15 @@
 // A message names its master and lower/peer device by ifindex; names are
 // resolved later (resolveLink), against the whole table: in a dump a slave
 // may come before its master.
+import { IFF_UP, IFLA_ADDRESS, IFLA_GROUP, IFLA_IFALIAS, IFLA_IFNAME, IFLA_INFO_DATA, IFLA_INFO_KIND, IFLA_LINK, IFLA_LINKINFO, IFLA_MACVLAN_MODE, IFLA_MASTER, IFLA_MTU } from './if-link.js';
 import type { LinkKind, ObservedLink } from '../../observed/links.js';
 import { AF_UNSPEC, parseIfInfo, parseNlas, readU32, RTM_DELLINK, RTM_NEWLINK, type NlMsg } from './wire.js';
 
-const IFLA_ADDRESS = 1;
-const IFLA_IFNAME = 3;
-const IFLA_MTU = 4;
-const IFLA_LINK = 5;
-const IFLA_MASTER = 10;
-const IFLA_LINKINFO = 18;
-const IFLA_IFALIAS = 20;
-const IFLA_GROUP = 27;
 const IFLA_LINK_NETNSID = 37;
-const IFLA_INFO_KIND = 1;
-const IFLA_INFO_DATA = 2;
 const IFLA_TUN_TYPE = 3;
 const IFLA_TUN_PERSIST = 6;
 const IFLA_TUN_MULTI_QUEUE = 7;
 const IFLA_TUN_NUM_QUEUES = 8;
-const IFLA_MACVLAN_MODE = 1;
-const IFF_UP = 0x1;
 const IFF_LOWER_UP = 0x10000;
 const IFF_TAP = 0x2;
 const MACVLAN_MODES: ReadonlyMap<number, string> = new Map([[1, 'private'], [2, 'vepa'], [4, 'bridge'], [8, 'passthru'], [16, 'source']]);

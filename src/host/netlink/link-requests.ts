@@ -12,6 +12,7 @@
 // instead applied such a request to every device of that group
 // (rtnl_group_changelink), which test/integration/netlink-runner.test.ts
 // checks does not happen on the kernel it runs on.
+import { IFF_UP, IFLA_ADDRESS, IFLA_GROUP, IFLA_IFALIAS, IFLA_IFNAME, IFLA_INFO_DATA, IFLA_INFO_KIND, IFLA_LINK, IFLA_LINKINFO, IFLA_MACVLAN_MODE, IFLA_MASTER, IFLA_MTU } from './if-link.js';
 import {
   encodeIfInfoMsg, encodeMessage, encodeNlas, type Nla, nlaNested, nlaString, nlaU32, nlaU8,
   NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST, RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK,
@@ -19,26 +20,14 @@ import {
 import type { LinkCommand, LinkSettings, MacvtapMode, TapOptions } from './link-lines.js';
 
 // linux/if_link.h, linux/veth.h, linux/if.h, linux/socket.h
-const IFLA_ADDRESS = 1;
-const IFLA_IFNAME = 3;
-const IFLA_MTU = 4;
-const IFLA_LINK = 5;
-const IFLA_MASTER = 10;
-const IFLA_LINKINFO = 18;
-const IFLA_IFALIAS = 20;
 const IFLA_AF_SPEC = 26;
-const IFLA_GROUP = 27;
-const IFLA_INFO_KIND = 1;
-const IFLA_INFO_DATA = 2;
 const IFLA_INET6_ADDR_GEN_MODE = 8;
 const IN6_ADDR_GEN_MODE_NONE = 1;
 const IFLA_BR_FORWARD_DELAY = 1;
 const IFLA_BR_AGEING_TIME = 4;
 const IFLA_BR_STP_STATE = 5;
 const VETH_INFO_PEER = 1;
-const IFLA_MACVLAN_MODE = 1;
 const AF_INET6 = 10;
-const IFF_UP = 1;
 
 /** MACVLAN_MODE_* of each mode name. */
 const MACVTAP_MODES: Readonly<Record<MacvtapMode, number>> = { private: 1, vepa: 2, bridge: 4, passthru: 8, source: 16 };
