@@ -32,6 +32,10 @@ function runtimeDirFor(args: readonly string[]): string {
 }
 
 export class VifdProcess {
+  /** Every vifd a test started that has not exited: killed after each test
+   * file (test/support/no-leftover-vifd.ts), so a test that fails or times
+   * out before its own cleanup leaves no daemon behind. */
+  static readonly live = new Set<VifdProcess>();
   readonly child: ChildProcess;
   readonly logs: string[] = [];
   readonly exited: Promise<number | null>;
@@ -46,6 +50,8 @@ export class VifdProcess {
     this.child.stdout!.on('data', collect);
     this.child.stderr!.on('data', collect);
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+    VifdProcess.live.add(this);
+    void this.exited.then(() => VifdProcess.live.delete(this));
   }
 
   static run(dirs: VifdDirs, netns: string, extra: string[] = []): VifdProcess {
