@@ -3,8 +3,9 @@
 // keys are the echo of that batch (or of a change the verifying snapshot
 // already shows): they are held, and dropped if the round settled the key
 // (instead of waking it for another round that would find nothing to do),
-// or handed back if it did not (the event may be news: retried at once). Only sound when the host's
-// snapshot is known to include every event delivered before it resolved
+// or handed back if it did not (the event may be news: retried at once).
+// Only sound when the host's snapshot is known to include every event
+// delivered before it resolved
 // (the event-fed link model's barrier); with a separately dumped snapshot an
 // event may describe a change the dump missed, so nothing is dropped.
 import type { WorkKey } from '../model/work-key.js';

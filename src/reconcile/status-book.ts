@@ -15,6 +15,8 @@ export type StatusListener = (port: string, status: BindingStatus | undefined) =
 
 export class StatusBook {
   private readonly statuses = new Map<string, BindingStatus>();
+  /** Statuses by phase, kept with `statuses` (the summary asks every round). */
+  private readonly phases = new Map<string, number>();
   private readonly attempts = new Map<string, number>();
   private readonly listeners = new Set<StatusListener>();
   private writes: BindingStatus[] = [];
@@ -28,7 +30,7 @@ export class StatusBook {
   /** Loads the previous run's statuses; corrupt files are reported and removed. */
   async restore(): Promise<void> {
     const { statuses, corrupt } = await this.store.readAll();
-    for (const status of statuses) this.statuses.set(status.port, status);
+    for (const status of statuses) this.put(status.port, status);
     for (const name of corrupt) {
       this.logger.warn({ file: name }, 'corrupt status file: rebuilt from host and desired state');
       await this.store.discard(name);
@@ -48,9 +50,18 @@ export class StatusBook {
     return this.statuses.keys();
   }
 
+  private put(port: string, status: BindingStatus | undefined): void {
+    const old = this.statuses.get(port);
+    if (old) this.phases.set(old.phase, (this.phases.get(old.phase) ?? 1) - 1);
+    if (status) {
+      this.statuses.set(port, status);
+      this.phases.set(status.phase, (this.phases.get(status.phase) ?? 0) + 1);
+    } else this.statuses.delete(port);
+  }
+
   counts(): Record<string, number> {
     const counts: Record<string, number> = { total: this.statuses.size };
-    for (const status of this.statuses.values()) counts[status.phase] = (counts[status.phase] ?? 0) + 1;
+    for (const [phase, n] of this.phases) if (n > 0) counts[phase] = n;
     return counts;
   }
 
@@ -80,7 +91,7 @@ export class StatusBook {
       // vifd removed): nothing may stay behind for a port that is gone.
       this.attempts.delete(port);
       if (!previous) return;
-      this.statuses.delete(port);
+      this.put(port, undefined);
       this.logger.info({ port }, 'unplugged');
       this.removals.push(port);
       return;
@@ -98,7 +109,7 @@ export class StatusBook {
       times,
     });
     if (sameStatus(previous, status)) return;
-    this.statuses.set(port, status);
+    this.put(port, status);
     if (previous?.phase !== status.phase) {
       const level = status.phase === 'Failed' || status.phase === 'Conflict' || status.phase === 'Invalid' || status.phase === 'Detached' ? 'warn' : 'info';
       this.logger[level]({ port, phase: status.phase, from: previous?.phase, attempts: status.attempts }, status.message || status.phase);

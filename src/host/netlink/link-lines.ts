@@ -1,22 +1,18 @@
-// The lines vifd's actuator renders for `ip -batch` (actuators/ip-batch.ts,
+// The lines vifd's actuator renders for `ip -batch` (host/links/ip-batch.ts,
 // renderIpBatch), parsed back into commands: the whole vocabulary, and
 // nothing else. A line outside it (another keyword, quoting, a hex number, a
 // name ip would reject) is refused with a stable code, never guessed at.
 // Pure.
 import { VifdError } from '../../errors/vifd-error.js';
+import type { LinkSettings as ActionLinkSettings } from '../../model/actions.js';
 
 /** Macvtap modes as ip spells them. */
 export const MACVTAP_MODE_NAMES = ['private', 'vepa', 'bridge', 'passthru', 'source'] as const;
 export type MacvtapMode = (typeof MACVTAP_MODE_NAMES)[number];
 
-export interface LinkSettings {
-  group?: number;
-  alias?: string;
-  mac?: string;
-  mtu?: number;
-  /** A bridge's name, or null for nomaster. */
-  master?: string | null;
-  up?: boolean;
+/** A `link set` line's settings: the planner's (model/actions.ts) with the
+ * mode checked against ip's words, plus what only the bridge set-up line says. */
+export interface LinkSettings extends Omit<ActionLinkSettings, 'macvtapMode'> {
   addrGenModeNone?: boolean;
   macvtapMode?: MacvtapMode;
 }
