@@ -171,7 +171,13 @@ export class DirectorySource {
     watcher.on('entry', (name: string | null, type?: string) => {
       this.events++;
       if (!name) void this.resync();
-      else if (isDocumentName(name)) this.enqueue([join(dir, name)], undefined, type === 'rename');
+      else if (isDocumentName(name)) {
+        const path = join(dir, name);
+        // Only an entry that is there now: a removal waits for quiet (an
+        // `rm -rf` of the directory is told by the directory's going, not
+        // by its files' disappearing one by one).
+        this.enqueue([path], undefined, type === 'rename' && currentFingerprint(path) !== undefined);
+      }
       else if (name.startsWith('..')) void this.resync(); // a ConfigMap-style `..data` swap
       else this.checkIdentity(); // the directory itself may have gone
     });
@@ -246,10 +252,10 @@ export class DirectorySource {
   }
 
   /** Read once the events stop for quietMs (a burst is read once, in one
-   * batch; a file written in place is read once it is written). An entry
-   * that was renamed into place (how atomic writers publish a complete
-   * file) after a quiet spell is read at once: one new binding waits for
-   * nothing. */
+   * batch; a file written in place is read once it is written; a removal
+   * waits too). An entry renamed into place (how atomic writers publish a
+   * complete file) after a quiet spell is read at once: one new binding
+   * waits for nothing. */
   private enqueue(paths: Iterable<string>, quietMs = this.o.quietMs ?? 30, renamed = false): void {
     for (const p of paths) this.dirty.add(p);
     const now = Date.now();
