@@ -19,7 +19,11 @@ export interface WorkQueueOptions {
   concurrency?: number;
   /** Global rate limit: at most this many rounds per second. */
   roundsPerSecond?: number;
-  /** Wait this long after a key arrives, so that a burst forms one round. */
+  /** Wait this long after a key arrives, so that a burst forms one round.
+   * 0 (the default): the next turn of the event loop. Sources already hand
+   * over their bursts at once (a kernel datagram, a directory batch), and
+   * keys that arrive while a round runs form the next round anyway; a fixed
+   * wait here was most of a repair's latency. */
   coalesceMs?: number;
 
   now?: () => number;
@@ -35,7 +39,7 @@ export class WorkQueue {
    * older host, so a retry of theirs need not wait out the backoff. */
   private readonly readded = new Set<string>();
   private readonly pqueue: PQueue;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: { cancel(): void } | undefined;
   private timerAt = Infinity;
   private stopped = false;
   private idleWaiters: Array<() => void> = [];
@@ -50,7 +54,7 @@ export class WorkQueue {
       maxBatch: 5000,
       concurrency: 1,
       roundsPerSecond: 50,
-      coalesceMs: 5,
+      coalesceMs: 0,
       now: () => Date.now(),
       ...options,
     };
@@ -106,7 +110,7 @@ export class WorkQueue {
   /** Stops handing out rounds; resolves when the running ones end. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     await this.pqueue.onIdle();
   }
 
@@ -121,13 +125,21 @@ export class WorkQueue {
     if (this.stopped) return;
     const at = this.o.now() + delayMs;
     if (this.timer && this.timerAt <= at) return;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timerAt = at;
-    this.timer = setTimeout(() => {
+    const fire = () => {
       this.timer = undefined;
       this.timerAt = Infinity;
       this.dispatch();
-    }, Math.max(0, delayMs));
+    };
+    // setTimeout(0) waits a millisecond at least; the next turn is enough.
+    if (delayMs <= 0) {
+      const handle = setImmediate(fire);
+      this.timer = { cancel: () => clearImmediate(handle) };
+    } else {
+      const handle = setTimeout(fire, delayMs);
+      this.timer = { cancel: () => clearTimeout(handle) };
+    }
   }
 
   private dispatch(): void {

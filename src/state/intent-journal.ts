@@ -1,7 +1,13 @@
-// Names of links vifd is about to create, fsynced before the host batch runs.
+// Names of links vifd is about to create, written before the host batch runs.
 // A link can exist for a moment before it carries vifd's marks (a tap is
 // created, then marked); if vifd dies in between, the journal lets the next
 // start recognise the link as its own instead of a foreign Conflict.
+//
+// Written atomically (temp file, rename) but not fsynced: what it guards
+// against is vifd's own death, and a file written before a process dies is
+// in the page cache for the next start. Only a crash of the whole host could
+// lose it, and that takes the links it names with it (no netdev outlives a
+// reboot). An fsync here cost a repair its largest wait.
 //
 // When the state directory cannot be written (full, read-only), the journal
 // goes to the runtime directory instead (/run/vifd, or systemd's
@@ -20,6 +26,8 @@ export class IntentJournal {
   private readonly path: string;
   private readonly fallbackDir: string;
   private readonly fallback: string;
+  /** Whether a fallback file may exist (unknown at start: yes). */
+  private fallbackMayExist = true;
 
   constructor(stateDir: string, runtimeDir: string = process.env['RUNTIME_DIRECTORY']?.split(':')[0] ?? DEFAULT_RUNTIME_DIR) {
     this.path = join(stateDir, 'intent.json');
@@ -33,12 +41,16 @@ export class IntentJournal {
   async record(names: readonly string[]): Promise<void> {
     const text = JSON.stringify({ creating: names }) + '\n';
     try {
-      await writeFileAtomic(this.path, text);
-      await unlink(this.fallback).catch(() => undefined); // the primary is current again
+      await writeFileAtomic(this.path, text, { fsync: false });
+      if (this.fallbackMayExist) {
+        await unlink(this.fallback).catch(() => undefined); // the primary is current again
+        this.fallbackMayExist = false;
+      }
     } catch (primary) {
       try {
         await mkdir(this.fallbackDir, { recursive: true, mode: 0o700 });
-        await writeFileAtomic(this.fallback, text);
+        this.fallbackMayExist = true;
+        await writeFileAtomic(this.fallback, text, { fsync: false });
       } catch {
         throw primary;
       }
