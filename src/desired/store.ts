@@ -10,8 +10,8 @@ import type { DocumentKind, PortBinding } from './schema.js';
 import { ClaimBook, type Claimant } from './claims.js';
 import type { BindingSpec } from './spec.js';
 import { latest, specOf, portsOf, byPort, bindingIn, saysFor, nextEntry, type SourceEntry } from './source-entry.js';
-import { VersionedMap } from './versioned-map.js';
-import { VersionedSetMap, type PortSetIndex } from './versioned-set-map.js';
+import { VersionedMap } from '../lib/versioned-map.js';
+import { VersionedSetMap, type SetIndex } from '../lib/versioned-set-map.js';
 
 export interface DesiredBinding {
   spec: BindingSpec;
@@ -46,7 +46,7 @@ export interface DesiredView {
    * that names no readable port is reported by its name). */
   invalidSources: ReadonlyMap<string, Problem[]>;
   /** Bridge name → ports (not in conflict) that plug into it, Linux or OVS. */
-  bridgeUsers: PortSetIndex;
+  bridgeUsers: SetIndex;
   /** Device name → the port (not in conflict) that claims it for itself. */
   claimedNames: ReadonlyMap<string, string>;
   version: number;

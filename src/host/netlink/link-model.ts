@@ -23,9 +23,11 @@
 // the periodic resync (as they were not seen by `ip monitor` either), and
 // are not counted as drift there.
 //
-// Snapshots: the by-name map is copied when something changed since the last
-// snapshot (O(N) Map copy, no parsing); ObservedLinks are never mutated, so
-// a round's `before` stays as it was while the model moves on.
+// Snapshots cost O(1) whatever N: the by-name map and its index (by master,
+// peer or lower device, alias, group) are versioned maps (lib/versioned-map.ts)
+// whose snapshots stay as they were while the model moves on, and
+// ObservedLinks are never mutated, so a round's `before` is still `before`
+// after its own batch.
 import type { Logger } from 'pino';
 import { VifdError } from '../../errors/vifd-error.js';
 import type { LinkSnapshot, ObservedLink } from '../../observed/links.js';
@@ -150,7 +152,7 @@ export class LinkModel {
   }
 
   snapshot(): LinkSnapshot {
-    this.cached ??= { links: new Map(this.table.links) };
+    this.cached ??= this.table.snapshot();
     return this.cached;
   }
 

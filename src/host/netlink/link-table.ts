@@ -6,14 +6,16 @@
 // exactly those, through a reverse index, so a dump arriving slaves first
 // ends with every master named. Changes are recorded as the names whose
 // ObservedLink differs, old and new name both on a rename.
-import type { ObservedLink } from '../../observed/links.js';
+import { VersionedMap } from '../../lib/versioned-map.js';
+import { LinkIndexer, type LinkSnapshot, type ObservedLink } from '../../observed/links.js';
 import { referencesOf, resolveLink, type LinkMessage, type LinkRecord } from './link-message.js';
 
 export class LinkTable {
   private readonly records = new Map<number, LinkRecord>();
   private readonly observed = new Map<number, ObservedLink>();
-  /** By name; what snapshots copy. */
-  readonly links = new Map<string, ObservedLink>();
+  /** By name, with O(1) snapshots that stay as they were. */
+  private readonly byName = new VersionedMap<string, ObservedLink>();
+  private readonly indexer = new LinkIndexer();
   /** ifindex -> the ifindexes whose master or link it is. */
   private readonly referrers = new Map<number, Set<number>>();
   /** Names whose ObservedLink changed since the last drain. */
@@ -22,6 +24,16 @@ export class LinkTable {
   apply(message: LinkMessage): void {
     if (message.op === 'new') this.upsert(message.record);
     else this.remove(message.ifindex);
+  }
+
+  /** The links by name now (moves on with every message). */
+  get links(): ReadonlyMap<string, ObservedLink> {
+    return this.byName.current;
+  }
+
+  /** The links and their index as of now, unchanged by later messages; O(1). */
+  snapshot(): LinkSnapshot {
+    return { links: this.byName.snapshot(), index: this.indexer.snapshot() };
   }
 
   has(ifindex: number): boolean {
@@ -69,7 +81,7 @@ export class LinkTable {
     if (before && sameLink(before, link)) return;
     if (before && before.name !== link.name) this.unname(ifindex);
     this.observed.set(ifindex, link);
-    this.links.set(link.name, link);
+    this.setName(link);
     this.changed.add(link.name);
   }
 
@@ -77,8 +89,22 @@ export class LinkTable {
   private unname(ifindex: number): void {
     const before = this.observed.get(ifindex);
     if (!before) return;
-    if (this.links.get(before.name)?.ifindex === ifindex) this.links.delete(before.name);
+    if (this.byName.get(before.name)?.ifindex === ifindex) this.deleteName(before.name);
     this.changed.add(before.name);
+  }
+
+  private setName(link: ObservedLink): void {
+    const old = this.byName.get(link.name);
+    if (old) this.indexer.remove(old);
+    this.byName.set(link.name, link);
+    this.indexer.add(link);
+  }
+
+  private deleteName(name: string): void {
+    const old = this.byName.get(name);
+    if (!old) return;
+    this.indexer.remove(old);
+    this.byName.delete(name);
   }
 }
 

@@ -1,13 +1,12 @@
 // Who holds each observed link, as the link planner sees it: vifd's marks
 // (model/ownership.ts) plus the desired state's claims on names. Reads only;
-// one index of vifd's links per port, built once per plan.
-import { slavesOf, type ObservedLink } from '../../observed/links.js';
-import { ownerOf, type LinkOwner } from '../../model/ownership.js';
+// lookups go through the snapshot's index (observed/links.ts).
+import { linksWithAlias, slavesOf, type ObservedLink } from '../../observed/links.js';
+import { ownerOf, portAlias, type LinkOwner } from '../../model/ownership.js';
 import type { KeyOutcome, LinkPlanInput } from './types.js';
 
 export class LinkOwnership {
   private readonly adoptable: ReadonlySet<string>;
-  private ownedIndex: Map<string, ObservedLink[]> | undefined;
 
   constructor(private readonly input: LinkPlanInput) {
     this.adoptable = input.adoptable ?? new Set();
@@ -17,19 +16,13 @@ export class LinkOwnership {
     return ownerOf(link, this.input.ownership, this.adoptable);
   }
 
-  /** Links vifd owns for `port`. */
+  /** Links vifd owns for `port`: those whose alias names it (from the
+   * snapshot's index, not a walk over every link), in vifd's groups. */
   ownedBy(port: string): ObservedLink[] {
-    if (!this.ownedIndex) {
-      this.ownedIndex = new Map();
-      for (const link of this.input.links.links.values()) {
-        const owner = this.owner(link);
-        if (!owner.owned || owner.port === undefined) continue;
-        const list = this.ownedIndex.get(owner.port) ?? [];
-        list.push(link);
-        this.ownedIndex.set(owner.port, list);
-      }
-    }
-    return this.ownedIndex.get(port) ?? [];
+    return linksWithAlias(this.input.links, portAlias(port)).filter((link) => {
+      const owner = this.owner(link);
+      return owner.owned && owner.port === port;
+    });
   }
 
   /** Ours to use for `port`: marked for it, half-made, or left by a port no longer desired. */

@@ -4,6 +4,7 @@
 import { ensureSharedBridge } from './shared-bridge.js';
 import type { BindingSpec } from '../../desired/spec.js';
 import { linkKey, type WorkKey } from '../../model/work-key.js';
+import { linksInGroup } from '../../observed/links.js';
 import { kindLabel } from '../../model/association.js';
 import type { LinkRound } from './round.js';
 import type { KeyOutcome } from './types.js';
@@ -71,8 +72,8 @@ export function planOwnedLink(r: LinkRound, key: WorkKey, name: string): KeyOutc
 export function keepOutOfBulkDelete(r: LinkRound): void {
   if (!r.actions.some((a) => a.op === 'delete-link')) return;
   const { doomedGroup, group } = r.input.ownership;
-  for (const link of r.links.values()) {
-    if (link.group !== doomedGroup || r.planned.del.has(link.name)) continue;
+  for (const link of linksInGroup(r.input.links, doomedGroup)) {
+    if (r.planned.del.has(link.name)) continue;
     const owner = r.own.owner(link);
     r.push({ op: 'undoom-link', key: (owner.owned ? owner.port : undefined) ?? linkKey(link.name), name: link.name, group });
   }

@@ -2,7 +2,7 @@
 // exist and have room (passthrough takes it alone); it goes up only once
 // its port-profile association holds.
 import { ipMacvtapMode, type DesiredPortLink } from '../../../desired/spec.js';
-import type { ObservedLink } from '../../../observed/links.js';
+import { linksOn, type ObservedLink } from '../../../observed/links.js';
 import type { LinkSettings } from '../../../model/actions.js';
 import type { LinkRound } from '../round.js';
 import { sameKind } from '../same-kind.js';
@@ -17,7 +17,7 @@ export const macvtapPlanner: LinkKindPlanner<Macvtap> = {
     // Passthrough takes the uplink alone: another agent's macvtap on it (or
     // its passthrough one) leaves no room.
     const passthru = ipMacvtapMode(desired.mode) === 'passthru';
-    const others = [...links.values()].filter((l) => l.kind === 'macvtap' && l.link === desired.lower && l.name !== desired.name && (passthru || l.macvtapMode === 'passthru'));
+    const others = linksOn(r.input.links, desired.lower).filter((l) => l.kind === 'macvtap' && l.name !== desired.name && (passthru || l.macvtapMode === 'passthru'));
     const blocking: ObservedLink[] = [];
     for (const other of others) {
       // vifd's own that no desired binding keeps as it is goes now (its own

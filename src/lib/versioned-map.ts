@@ -33,6 +33,11 @@ export class VersionedMap<K, V> {
     return this.live.size;
   }
 
+  /** The live map (it changes with every write; snapshot() for a fixed view). */
+  get current(): ReadonlyMap<K, V> {
+    return this.live;
+  }
+
   set(key: K, value: V): void {
     this.remember(key);
     this.live.set(key, value);
