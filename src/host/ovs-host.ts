@@ -1,6 +1,7 @@
 // Open vSwitch as the reconciler sees it: a persistent OVSDB connection
-// (reconnecting with capped backoff), a fresh snapshot per round, one
-// transaction per round, and a monitor whose changes become work keys.
+// (reconnecting with capped backoff), a monitor whose replica is the
+// snapshot of a round (made current by one cheap request) and whose changes
+// become work keys, and one transaction per round.
 import type { Logger } from 'pino';
 import { applyOvsChanges, OvsMonitor, ReconnectingOvsdbClient, snapshotOvs, type ApplyOvsResult, type OvsChanges, type OvsSnapshot } from './ovsdb/index.js';
 
@@ -54,7 +55,7 @@ export class OvsHost {
     await this.client.start(timeoutMs);
   }
 
-  /** A fresh, consistent read; undefined while OVSDB is unreachable or not
+  /** A current, consistent view; undefined while OVSDB is unreachable or not
    * answering (then `problem` says which). A round never waits long on a
    * hung ovsdb-server: after a short patience the snapshot is given up (the
    * request stays out; when OVSDB answers it, everything OVS is looked at). */
@@ -67,7 +68,17 @@ export class OvsHost {
       this.problem = `OVSDB (${this.address}) is not answering; waiting for it`;
       return undefined;
     }
-    const request = snapshotOvs(this.client, { timeoutMs: 60_000 });
+    // The monitor's replica once it holds the full contents: a `list_dbs`
+    // round trip makes it current. ovsdb-server flushes every pending monitor
+    // update of a session before it sends that session any reply
+    // (ovsdb_jsonrpc_session_send in ovsdb/jsonrpc-server.c), and our
+    // connection applies updates as they arrive, so when the reply is here
+    // the replica has every transaction committed before it, ours included.
+    // (`echo` would not do: lib/jsonrpc.c answers it without that flush.)
+    // A full select is read only until the monitor is synced.
+    const request = this.monitor.isSynced
+      ? this.client.request('list_dbs', [], { timeoutMs: 60_000 }).then(() => this.monitor.snapshot())
+      : snapshotOvs(this.client, { timeoutMs: 60_000 });
     let timer: NodeJS.Timeout | undefined;
     const patience = new Promise<'late'>((resolve) => {
       timer = setTimeout(() => resolve('late'), SNAPSHOT_PATIENCE_MS);

@@ -20,6 +20,7 @@ import { constants as osConstants } from 'node:os';
 import type { Logger } from 'pino';
 import { VifdError } from '../../errors/vifd-error.js';
 import { backoffDelay } from '../../lib/backoff.js';
+import { Fifo } from '../../lib/fifo.js';
 import { countNetlinkRequests } from '../run.js';
 import { encodeCreateTap, encodeFrame, IN_SEND, OUT_ENOBUFS, OUT_MULTICAST, OUT_READY, OUT_SEND_FAILED, OUT_TAP_RESULT, OUT_UNICAST, type Frame } from './stream-frames.js';
 import { StreamHelper } from './stream-helper.js';
@@ -79,8 +80,11 @@ export class HelperRtnlChannel implements RtnlChannel {
   private stopped = false;
   private hooks: ChannelHooks | undefined;
   private seq = 0;
-  private inFlight: Pending[] = [];
-  private waiting: Pending[] = [];
+  /** Sent, in request order (the order the kernel answers in). */
+  private readonly inFlight = new Fifo<Pending>();
+  /** A dump is among them: nothing else is sent until it ends. */
+  private dumpsInFlight = 0;
+  private readonly waiting = new Fifo<Pending>();
   private tapWaiters: Array<{ resolve: (errno: number) => void; reject: (error: Error) => void }> = [];
   /** The barrier sent after an overrun, until answered; one at a time. */
   private probe: { seq: number; again: boolean; timer: NodeJS.Timeout } | undefined;
@@ -139,18 +143,23 @@ export class HelperRtnlChannel implements RtnlChannel {
 
   /** Sends what may go now: everything up to the next dump, or a dump alone. */
   private pump(): void {
-    if (!this.ready || this.inFlight.some((p) => p.dump)) return;
+    if (!this.ready || this.dumpsInFlight > 0) return;
     const batch: Pending[] = [];
     while (this.waiting.length > 0) {
-      const next = this.waiting[0]!;
+      const next = this.waiting.at(0)!;
       if (next.dump && (this.inFlight.length > 0 || batch.length > 0)) break;
       batch.push(this.waiting.shift()!);
       if (next.dump) break;
     }
     if (batch.length === 0) return;
-    this.inFlight.push(...batch);
+    for (const p of batch) this.sent(p);
     countNetlinkRequests(batch.length);
     this.helper!.write(encodeFrame(IN_SEND, Buffer.concat(batch.map((p) => p.bytes))));
+  }
+
+  private sent(p: Pending): void {
+    this.inFlight.push(p);
+    if (p.dump) this.dumpsInFlight++;
   }
 
   private spawn(): void {
@@ -212,8 +221,7 @@ export class HelperRtnlChannel implements RtnlChannel {
         return;
       case OUT_SEND_FAILED: {
         const seq = readU32(frame.payload, 4);
-        const pending = this.inFlight.find((p) => p.seq === seq);
-        if (pending) this.onReply(syntheticError(seq, readI32(frame.payload, 0)));
+        if (this.inFlight.findIndex((p) => p.seq === seq) >= 0) this.onReply(syntheticError(seq, readI32(frame.payload, 0)));
         this.pump();
         return;
       }
@@ -228,12 +236,21 @@ export class HelperRtnlChannel implements RtnlChannel {
     if (at < 0) return; // a request already answered as lost
     // Replies come in request order: what is still open before this one lost
     // its end, but for a dump, which is answered lazily and still going.
-    const earlier = this.inFlight.slice(0, at);
-    this.inFlight = [...earlier.filter((p) => p.dump), ...this.inFlight.slice(at)];
-    for (const lost of earlier) if (!lost.dump) this.finish(lost, syntheticError(lost.seq, ENOBUFS));
-    const pending = this.inFlight.find((p) => p.seq === msg.seq)!;
+    // (Almost always `at` is 0: the answer is the oldest request's.)
+    if (at > 0) {
+      const earlier: Pending[] = [];
+      for (let i = 0; i < at; i++) earlier.push(this.inFlight.shift()!);
+      const rest = this.inFlight.drain();
+      for (const p of earlier) if (p.dump) this.inFlight.push(p);
+      for (const p of rest) this.inFlight.push(p);
+      for (const lost of earlier) if (!lost.dump) this.finish(lost, syntheticError(lost.seq, ENOBUFS));
+    }
+    const index = this.inFlight.findIndex((p) => p.seq === msg.seq);
+    const pending = this.inFlight.at(index)!;
     if (msg.type === NLMSG_ERROR || msg.type === NLMSG_DONE) {
-      this.inFlight.splice(this.inFlight.indexOf(pending), 1);
+      if (index === 0) this.inFlight.shift();
+      else this.inFlight.removeAt(index);
+      if (pending.dump) this.dumpsInFlight--;
       this.finish(pending, msg);
     } else {
       pending.replies.push(msg);
@@ -268,7 +285,7 @@ export class HelperRtnlChannel implements RtnlChannel {
     }, PROBE_RETRY_MS);
     timer.unref();
     this.probe = { seq, again: false, timer };
-    this.inFlight.push({ seq, bytes, dump: false, replies: [], observe: undefined, resolve: answered, reject: answered });
+    this.sent({ seq, bytes, dump: false, replies: [], observe: undefined, resolve: answered, reject: answered });
     countNetlinkRequests(1);
     this.helper!.write(encodeFrame(IN_SEND, bytes));
   }
@@ -276,11 +293,12 @@ export class HelperRtnlChannel implements RtnlChannel {
   private failAll(error: Error): void {
     if (this.probe) clearTimeout(this.probe.timer);
     this.probe = undefined;
-    for (const p of [...this.inFlight, ...this.waiting]) p.reject(error);
-    for (const t of this.tapWaiters) t.reject(error);
-    this.inFlight = [];
-    this.waiting = [];
+    const pending = [...this.inFlight.drain(), ...this.waiting.drain()];
+    this.dumpsInFlight = 0;
+    const taps = this.tapWaiters;
     this.tapWaiters = [];
+    for (const p of pending) p.reject(error);
+    for (const t of taps) t.reject(error);
   }
 
   private downError(): RtnlChannelError {
