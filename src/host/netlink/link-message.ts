@@ -7,7 +7,7 @@
 // may come before its master.
 import { IFF_UP, IFLA_ADDRESS, IFLA_GROUP, IFLA_IFALIAS, IFLA_IFNAME, IFLA_INFO_DATA, IFLA_INFO_KIND, IFLA_LINK, IFLA_LINKINFO, IFLA_MACVLAN_MODE, IFLA_MASTER, IFLA_MTU } from './if-link.js';
 import type { LinkKind, ObservedLink } from '../../observed/links.js';
-import { AF_UNSPEC, parseIfInfo, parseNlas, readU32, RTM_DELLINK, RTM_NEWLINK, type NlMsg } from './wire.js';
+import { AF_UNSPEC, parseIfInfo, parseNlas, pickNlas, readU32, RTM_DELLINK, RTM_NEWLINK, type NlMsg } from './wire.js';
 
 const IFLA_LINK_NETNSID = 37;
 const IFLA_TUN_TYPE = 3;
@@ -20,6 +20,11 @@ const MACVLAN_MODES: ReadonlyMap<number, string> = new Map([[1, 'private'], [2, 
 // ARPHRD types whose 4- or 16-byte address ip prints as an IP address (lib/ll_addr.c).
 const IPV4_ADDRESS_TYPES = new Set([768, 776, 778]);
 const IPV6_ADDRESS_TYPES = new Set([769, 823]);
+/** The attributes read (the others are skipped unparsed). */
+const LINK_ATTRS: ReadonlySet<number> = new Set([IFLA_IFNAME, IFLA_LINKINFO, IFLA_MTU, IFLA_ADDRESS, IFLA_MASTER, IFLA_GROUP, IFLA_IFALIAS, IFLA_LINK, IFLA_LINK_NETNSID]);
+const DELLINK_ATTRS: ReadonlySet<number> = new Set([IFLA_IFNAME]);
+const INFO_ATTRS: ReadonlySet<number> = new Set([IFLA_INFO_KIND, IFLA_INFO_DATA]);
+const EMPTY = Buffer.alloc(0);
 
 /** One device as a message describes it; master and link still as ifindexes. */
 export interface LinkRecord extends Omit<ObservedLink, 'master' | 'link'> {
@@ -39,13 +44,13 @@ export function parseLinkMessage(msg: NlMsg): LinkMessage | undefined {
   if (msg.type !== RTM_NEWLINK && msg.type !== RTM_DELLINK) return undefined;
   const { ifi, attrs: raw } = parseIfInfo(msg.payload);
   if (ifi.family !== AF_UNSPEC) return undefined;
-  const attrs = parseNlas(raw);
+  const attrs = pickNlas(raw, msg.type === RTM_DELLINK ? DELLINK_ATTRS : LINK_ATTRS);
   const name = string(attrs.get(IFLA_IFNAME));
   if (msg.type === RTM_DELLINK) return { op: 'del', ifindex: ifi.index, name };
   if (name === undefined) throw new RangeError(`RTM_NEWLINK of ifindex ${ifi.index} without IFLA_IFNAME`);
-  const info = parseNlas(attrs.get(IFLA_LINKINFO) ?? Buffer.alloc(0));
+  const info = pickNlas(attrs.get(IFLA_LINKINFO) ?? EMPTY, INFO_ATTRS);
   const rawKind = string(info.get(IFLA_INFO_KIND));
-  const data = parseNlas(info.get(IFLA_INFO_DATA) ?? Buffer.alloc(0));
+  const data = parseNlas(info.get(IFLA_INFO_DATA) ?? EMPTY);
   const kind = kindOf(rawKind, data);
   const tun = kind === 'tap' || kind === 'tun';
   const multiQueue = tun ? u8(data.get(IFLA_TUN_MULTI_QUEUE)) === 1 : undefined;
@@ -77,13 +82,28 @@ export function parseLinkMessage(msg: NlMsg): LinkMessage | undefined {
 /** The record with master and link named as ip names them (lib/ll_map.c):
  * an unknown ifindex is "ifN", master 0 "*", link 0 none. */
 export function resolveLink(record: LinkRecord, nameOf: (ifindex: number) => string | undefined): ObservedLink {
-  const { masterIndex, linkIndex, ...rest } = record;
+  const { masterIndex, linkIndex } = record;
   const named = (index: number) => nameOf(index) ?? `if${index}`;
-  return {
-    ...rest,
+  // Field by field (not a rest/spread copy): this runs for every message.
+  const link: ObservedLink = {
+    ifindex: record.ifindex,
+    name: record.name,
+    kind: record.kind,
+    rawKind: record.rawKind,
+    mtu: record.mtu,
+    mac: record.mac,
+    up: record.up,
     master: masterIndex === undefined ? undefined : masterIndex === 0 ? '*' : named(masterIndex),
+    group: record.group,
+    alias: record.alias,
     link: linkIndex === undefined || linkIndex === 0 ? undefined : named(linkIndex),
+    macvtapMode: record.macvtapMode,
+    persistent: record.persistent,
   };
+  if (record.carrier !== undefined) link.carrier = record.carrier;
+  if (record.tunQueues !== undefined) link.tunQueues = record.tunQueues;
+  if (record.multiQueue !== undefined) link.multiQueue = record.multiQueue;
+  return link;
 }
 
 /** The ifindexes a record names (its master, its lower device or peer). */

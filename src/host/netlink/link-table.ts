@@ -110,8 +110,8 @@ export class LinkTable {
 
 /** Field by field, but for `except`; every ObservedLink field is a primitive (NaN equals NaN). */
 export function sameLink(a: ObservedLink, b: ObservedLink, except?: ReadonlySet<string>): boolean {
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof ObservedLink>;
-  for (const key of keys) if (!except?.has(key) && !Object.is(a[key], b[key])) return false;
+  for (const key in a) if (!except?.has(key) && !Object.is(a[key as keyof ObservedLink], b[key as keyof ObservedLink])) return false;
+  for (const key in b) if (!(key in a) && !except?.has(key) && !Object.is(a[key as keyof ObservedLink], b[key as keyof ObservedLink])) return false;
   return true;
 }
 

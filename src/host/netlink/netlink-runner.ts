@@ -10,7 +10,8 @@
 // delete (which removes names no line spells out). It waits for those
 // replies, by which time the link model behind the resolver knows (the
 // channel's guarantee). A tap is created by ioctl, outside the socket's
-// order, so the pipe drains before it and the lines after it wait for it.
+// order, so the pipe drains before it and the lines after it wait for it;
+// taps in a row are sent together and waited for together.
 import { constants } from 'node:os';
 import { LinkActionError } from '../../errors/host-errors.js';
 import { VifdError } from '../../errors/vifd-error.js';
@@ -64,6 +65,18 @@ export class NetlinkLinkRunner implements LinkBatchRunner {
         fail(r.index, gone ? cannotFindDevice(gone[0]) : failureText(r.cmd, error));
       });
     };
+    let taps: Array<{ index: number; errno: Promise<number> }> = [];
+    const tapsDone = async () => {
+      const sent = taps;
+      taps = [];
+      const results = await Promise.allSettled(sent.map((t) => t.errno));
+      const down = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (down) throw down.reason;
+      results.forEach((r, k) => {
+        const errno = (r as PromiseFulfilledResult<number>).value;
+        if (errno !== 0) fail(sent[k]!.index, tuntapMessage(errno));
+      });
+    };
     for (const [index, line] of lines.entries()) {
       let cmd: LinkCommand;
       try {
@@ -74,11 +87,15 @@ export class NetlinkLinkRunner implements LinkBatchRunner {
         fail(index, invalidArgument(error.word, `${error.message} (${error.code})`));
         continue;
       }
+      if (cmd.op !== 'add-tap') await tapsDone();
       if (linkReferences(cmd).some((name) => unsettled === null || unsettled.has(name)) || cmd.op === 'add-tap') await drain();
       const request = encodeLinkCommand(cmd, this.resolve);
       if (request.kind === 'tap') {
-        const errno = await this.channel.createTap(request.name, request.options);
-        if (errno !== 0) fail(index, tuntapMessage(errno));
+        // Taps in a row go together (the helper creates them in order); the
+        // next line that is not one waits for all of them.
+        const errno = this.channel.createTap(request.name, request.options);
+        errno.catch(() => undefined); // seen by tapsDone; never an unhandled rejection meanwhile
+        taps.push({ index, errno });
       } else if (request.kind === 'unresolved') {
         fail(index, request.role === 'master' ? masterMissing(request.name) : cannotFindDevice(request.name));
       } else {
@@ -87,6 +104,7 @@ export class NetlinkLinkRunner implements LinkBatchRunner {
         else for (const name of linkCreations(cmd)) unsettled?.add(name);
       }
     }
+    await tapsDone();
     await drain();
     return errors.sort((a, b) => a.lineNumber - b.lineNumber);
   }

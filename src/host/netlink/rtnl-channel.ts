@@ -85,7 +85,7 @@ export class HelperRtnlChannel implements RtnlChannel {
   /** A dump is among them: nothing else is sent until it ends. */
   private dumpsInFlight = 0;
   private readonly waiting = new Fifo<Pending>();
-  private tapWaiters: Array<{ resolve: (errno: number) => void; reject: (error: Error) => void }> = [];
+  private readonly tapWaiters = new Fifo<{ resolve: (errno: number) => void; reject: (error: Error) => void }>();
   /** The barrier sent after an overrun, until answered; one at a time. */
   private probe: { seq: number; again: boolean; timer: NodeJS.Timeout } | undefined;
   private failedStarts = 0;
@@ -295,8 +295,7 @@ export class HelperRtnlChannel implements RtnlChannel {
     this.probe = undefined;
     const pending = [...this.inFlight.drain(), ...this.waiting.drain()];
     this.dumpsInFlight = 0;
-    const taps = this.tapWaiters;
-    this.tapWaiters = [];
+    const taps = this.tapWaiters.drain();
     for (const p of pending) p.reject(error);
     for (const t of taps) t.reject(error);
   }

@@ -18,6 +18,7 @@ export interface StreamHelperOptions {
 export class StreamHelper {
   private readonly child;
   private stderr = '';
+  private corked = false;
 
   constructor(o: StreamHelperOptions) {
     const args = ['--stream', ...(o.netns ? ['--netns', o.netns] : []), ...(o.rcvbuf ? ['--rcvbuf', String(o.rcvbuf)] : [])];
@@ -38,8 +39,19 @@ export class StreamHelper {
     return this.child.pid;
   }
 
+  /** Frames written in one turn of the event loop go out in one writev
+   * (a 5000-tap batch was 5000 pipe writes, a tenth of a cold start's CPU). */
   write(bytes: Buffer): void {
-    this.child.stdin!.write(bytes);
+    const stdin = this.child.stdin!;
+    if (!this.corked) {
+      this.corked = true;
+      stdin.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        stdin.uncork();
+      });
+    }
+    stdin.write(bytes);
   }
 
   kill(): void {

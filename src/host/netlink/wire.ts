@@ -170,6 +170,22 @@ export function parseNlas(buf: Buffer): Map<number, Buffer> {
   return out;
 }
 
+/** Only the attributes whose type is in `types` (flag bits masked off; the
+ * last wins): the others are stepped over without an object each (a link
+ * notification carries some fifty, the link model reads ten). */
+export function pickNlas(buf: Buffer, types: ReadonlySet<number>): Map<number, Buffer> {
+  const out = new Map<number, Buffer>();
+  let off = 0;
+  while (off + NLA_HDRLEN <= buf.length) {
+    const len = readU16(buf, off);
+    if (len < NLA_HDRLEN || off + len > buf.length) break;
+    const type = readU16(buf, off + 2) & NLA_TYPE_MASK;
+    if (types.has(type)) out.set(type, buf.subarray(off + NLA_HDRLEN, off + len));
+    off += nlaAlign(len);
+  }
+  return out;
+}
+
 export function listNlas(buf: Buffer): Array<[number, Buffer]> {
   const out: Array<[number, Buffer]> = [];
   let off = 0;
