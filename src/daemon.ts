@@ -153,7 +153,7 @@ export async function startDaemon(o: DaemonOptions): Promise<RunningDaemon> {
     }),
   );
   await life.step('first resync', () => reconciler.startResync());
-  const ready = reconciler.queue.whenIdle();
+  const ready = reconciler.whenIdle();
   void ready.then(() => api.markReady());
   logger.info({ netns: o.netns ?? '(host)', stateDir: o.stateDir }, 'vifd running');
   return { reconciler, store, etcd, api, ready, stop: () => life.stopAll() };

@@ -27,6 +27,7 @@ import { StandingNotes } from './standing-notes.js';
 import { StatusBook, type StatusListener } from './status-book.js';
 import { WorkQueue } from './work-queue.js';
 
+
 export interface ReconcilerOptions {
   resyncMs: number;
   maxBatch?: number;
@@ -76,6 +77,8 @@ export class Reconciler {
   private readonly notes: StandingNotes;
   private readonly ownEvents: OwnEvents;
   private lastSnapshot: HostSnapshot | undefined;
+  /** The last statuses handed to the store, written (errors logged). */
+  private persisted: Promise<void> = Promise.resolve();
   /** The last OVS state a round saw (rounds that involve no OVS do not read it). */
   private lastOvs: HostSnapshot['ovs'];
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -127,6 +130,7 @@ export class Reconciler {
   async stop(): Promise<void> {
     if (this.resyncTimer) clearTimeout(this.resyncTimer);
     await this.queue.stop();
+    await this.persisted;
     await this.deps.associator?.stop();
   }
 
@@ -240,6 +244,23 @@ export class Reconciler {
     return [...this.deps.store.view().invalidSources].map(([source, problems]) => ({ source, problems }));
   }
 
+  /** Statuses staged by a round, announced at once and handed to the status
+   * store with the summary, written behind the rounds (RoundDeps.persist). */
+  private persist(at: string): void {
+    this.book.announce();
+    const started = Date.now();
+    const written = Promise.all([this.book.write(), this.writeSummary(at)]).then(([{ written, removed }]) => {
+      if (written + removed > 0) this.deps.logger.debug({ written, removed, ms: Date.now() - started }, 'statuses recorded');
+    });
+    this.persisted = written.catch((error: unknown) => this.deps.logger.error({ err: error }, 'statuses not recorded'));
+  }
+
+  /** No key queued or running, and every status they produced written. */
+  async whenIdle(): Promise<void> {
+    await this.queue.whenIdle();
+    await this.persisted;
+  }
+
   /** <state-dir>/summary.json: counts, invalid documents, time. */
   async writeSummary(at: string): Promise<void> {
     await this.deps.statusStore.writeSummary({ ...this.summary(), invalidDocuments: this.invalidDocuments(), at });
@@ -305,7 +326,7 @@ export class Reconciler {
         if (after.ovs) this.lastOvs = after.ovs;
       },
       requeue: (key) => this.queue.add(key),
-      writeSummary: (at) => this.writeSummary(at),
+      persist: (at) => this.persist(at),
     };
   }
 }

@@ -1,5 +1,6 @@
 // One reconcile round over a set of keys: snapshot, plan, act in one batch,
-// verify against a second snapshot, record each binding's status. Level-based:
+// verify against a second snapshot, record each binding's status (written
+// behind the round, see RoundDeps.persist). Level-based:
 // it reads desired and observed state afresh and trusts nothing it was told.
 import type { Logger } from 'pino';
 import type { Host, HostSnapshot } from '../host/host.js';
@@ -40,7 +41,10 @@ export interface RoundDeps {
   observed(snapshot: HostSnapshot): void;
   /** A follow-up the round did not settle. */
   requeue(key: WorkKey): void;
-  writeSummary(at: string): Promise<void>;
+  /** Writes the statuses the round staged and the summary, in the
+   * background: the next round does not wait for the state disk (the store
+   * writes in order, one batch at a time, the latest status per port). */
+  persist(at: string): void;
 }
 
 export async function runRound(deps: RoundDeps, queued: WorkKey[]): Promise<RoundResult> {
@@ -106,9 +110,7 @@ export async function runRound(deps: RoundDeps, queued: WorkKey[]): Promise<Roun
     deps.book.record(key, phase, message, now, context, after, deps.associator?.view(key, context.desired), times);
   }
   for (const key of deps.ownEvents.settle((key) => (results.get(key) ?? 'done') === 'done')) deps.requeue(key);
-  const { written, removed } = await deps.book.flush();
-  if (written + removed > 0) logger.debug({ written, removed, ms: Date.now() - Date.parse(now) }, 'statuses recorded');
-  await deps.writeSummary(now);
+  deps.persist(now);
   return results;
 }
 

@@ -1,6 +1,7 @@
 // The reconciler's record of every binding's status: kept in memory, staged
-// per round, written to the state directory in one batch (one syncfs), then
-// announced to listeners (API watch, etcd), only when something changed.
+// per round, announced to listeners (API watch, etcd, metrics) at the end of
+// the round, and written to the state directory when the reconciler says
+// (behind the rounds, in batches of one syncfs), only when something changed.
 import type { Logger } from 'pino';
 import type { HostSnapshot } from '../host/host.js';
 import type { StatusStore } from '../state/status-store.js';
@@ -21,6 +22,8 @@ export class StatusBook {
   private readonly listeners = new Set<StatusListener>();
   private writes: BindingStatus[] = [];
   private removals: string[] = [];
+  /** Announced, not yet handed to the store (undefined: a removal). */
+  private readonly outbox = new Map<string, BindingStatus | undefined>();
 
   constructor(
     private readonly store: StatusStore,
@@ -72,7 +75,7 @@ export class StatusBook {
   /** Entries held per collection (for tests and the soak: each is bounded
    * by the bindings that exist, never by the changes ever made). */
   sizes(): { statuses: number; attempts: number; staged: number; listeners: number } {
-    return { statuses: this.statuses.size, attempts: this.attempts.size, staged: this.writes.length + this.removals.length, listeners: this.listeners.size };
+    return { statuses: this.statuses.size, attempts: this.attempts.size, staged: this.writes.length + this.removals.length + this.outbox.size, listeners: this.listeners.size };
   }
 
   countAttempt(port: string): void {
@@ -117,17 +120,39 @@ export class StatusBook {
     this.writes.push(status);
   }
 
-  /** Writes what was staged (one syncfs), then tells listeners. */
-  async flush(): Promise<{ written: number; removed: number }> {
+  /** Tells listeners what was staged, now, in the round that decided it
+   * (the API serves statuses from memory), and moves it to the outbox for
+   * write(). */
+  announce(): void {
     const writes = this.writes;
     const removals = this.removals;
     this.writes = [];
     this.removals = [];
-    await this.store.writeMany(writes);
-    await Promise.all(removals.map((port) => this.store.remove(port)));
-    for (const status of writes) this.emit(status.port, status);
-    for (const port of removals) this.emit(port, undefined);
+    for (const status of writes) {
+      this.outbox.set(status.port, status);
+      this.emit(status.port, status);
+    }
+    for (const port of removals) {
+      this.outbox.set(port, undefined);
+      this.emit(port, undefined);
+    }
+  }
+
+  /** Hands the outbox to the store (the latest status per port, before any
+   * later write); resolves once the store has written it (one syncfs). */
+  async write(): Promise<{ written: number; removed: number }> {
+    const out = [...this.outbox];
+    this.outbox.clear();
+    const writes = out.flatMap(([, status]) => (status ? [status] : []));
+    const removals = out.flatMap(([port, status]) => (status ? [] : [port]));
+    await Promise.all([this.store.writeMany(writes), ...removals.map((port) => this.store.remove(port))]);
     return { written: writes.length, removed: removals.length };
+  }
+
+  /** announce() and write(). */
+  async flush(): Promise<{ written: number; removed: number }> {
+    this.announce();
+    return this.write();
   }
 
   private emit(port: string, status: BindingStatus | undefined): void {

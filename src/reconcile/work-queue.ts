@@ -51,7 +51,7 @@ export class WorkQueue {
     this.o = {
       baseDelayMs: 200,
       maxDelayMs: 60_000,
-      maxBatch: 500,
+      maxBatch: 5000,
       concurrency: 1,
       roundsPerSecond: 50,
       coalesceMs: 0,

@@ -1,6 +1,7 @@
 // State files are written atomically: temp file, fsync, rename, so a crash
 // leaves either the old or the new content, never half of one. State is
 // readable by root only (mode 0600). A failed write leaves no temp file.
+import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { open, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { syncFilesystemOf } from './syncfs.js';
@@ -24,6 +25,25 @@ export async function writeFileAtomic(path: string, data: string, options: { fsy
     await rename(temp, path);
   } catch (error) {
     await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The same, without fsync, done at once on the calling thread: for a small
+ * file on the critical path (the intent journal before a creating batch),
+ * which must not queue behind the state writes waiting for libuv's few
+ * threads (thousands of status files after a cold start). ~0.25 ms here. */
+export function writeFileAtomicNow(path: string, data: string): void {
+  const temp = tempOf(path);
+  try {
+    writeFileSync(temp, data, { mode: STATE_FILE_MODE });
+    renameSync(temp, path);
+  } catch (error) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // never made, or already gone
+    }
     throw error;
   }
 }

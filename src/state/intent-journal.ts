@@ -7,7 +7,9 @@
 // against is vifd's own death, and a file written before a process dies is
 // in the page cache for the next start. Only a crash of the whole host could
 // lose it, and that takes the links it names with it (no netdev outlives a
-// reboot). An fsync here cost a repair its largest wait.
+// reboot). An fsync here cost a repair its largest wait. It is written on
+// the event loop's own thread (a quarter of a millisecond): through libuv's
+// pool it would queue behind every status file being written.
 //
 // When the state directory cannot be written (full, read-only), the journal
 // goes to the runtime directory instead (/run/vifd, or systemd's
@@ -15,9 +17,10 @@
 // in that moment must not leave a device vifd can never take back. /run is
 // cleared at boot, when such half-made devices are gone too.
 import { createHash } from 'node:crypto';
+import { unlinkSync } from 'node:fs';
 import { mkdir, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomicNow } from './atomic-write.js';
 import { asObject, readJsonState } from './json-state-file.js';
 
 export const DEFAULT_RUNTIME_DIR = '/run/vifd';
@@ -41,7 +44,7 @@ export class IntentJournal {
   async record(names: readonly string[]): Promise<void> {
     const text = JSON.stringify({ creating: names }) + '\n';
     try {
-      await writeFileAtomic(this.path, text, { fsync: false });
+      writeFileAtomicNow(this.path, text);
       if (this.fallbackMayExist) {
         await unlink(this.fallback).catch(() => undefined); // the primary is current again
         this.fallbackMayExist = false;
@@ -50,7 +53,7 @@ export class IntentJournal {
       try {
         await mkdir(this.fallbackDir, { recursive: true, mode: 0o700 });
         this.fallbackMayExist = true;
-        await writeFileAtomic(this.fallback, text, { fsync: false });
+        writeFileAtomicNow(this.fallback, text);
       } catch {
         throw primary;
       }
@@ -58,7 +61,15 @@ export class IntentJournal {
   }
 
   async clear(): Promise<void> {
-    await Promise.all([unlink(this.path).catch(() => undefined), unlink(this.fallback).catch(() => undefined)]);
+    // On this thread too (see above): a round clears it as it ends.
+    for (const path of [this.path, this.fallback]) {
+      try {
+        unlinkSync(path);
+      } catch {
+        // not there
+      }
+    }
+    this.fallbackMayExist = false;
   }
 
   /** Names left by an interrupted run (both places); a corrupt journal counts as empty. */

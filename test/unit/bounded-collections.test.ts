@@ -161,13 +161,13 @@ describe('long-lived collections stay bounded by what exists', () => {
     let existedBefore = ORPHANS; // the orphan taps' ports, until the first round removes them
     let addsBefore = 0;
     const checkBounded = async (label: string) => {
-      await reconciler.queue.whenIdle();
+      await reconciler.whenIdle();
       const desired = slots.filter((s) => s !== undefined);
       // A key can be left backing off by a transient round (say a bridge
       // deleted and needed in one burst): idle is then not yet converged.
       for (let i = 0; i < 100 && desired.some((s) => reconciler.statusList().find((st) => st.port === portOf(s!.n))?.phase !== 'Ready'); i++) {
         await new Promise((r) => setTimeout(r, 100));
-        await reconciler.queue.whenIdle();
+        await reconciler.whenIdle();
       }
       const sizes = reconciler.internalSizes();
       const exist = desired.length;

@@ -253,13 +253,13 @@ export class HelperRtnlChannel implements RtnlChannel {
       if (pending.dump) this.dumpsInFlight--;
       this.finish(pending, msg);
     } else {
-      pending.replies.push(msg);
+      pending.replies.push(pending.dump ? msg : detached(msg));
       pending.observe?.(msg);
     }
   }
 
   private finish(pending: Pending, last: NlMsg): void {
-    pending.replies.push(last);
+    pending.replies.push(pending.dump ? last : detached(last));
     pending.observe?.(last);
     pending.resolve(pending.replies);
   }
@@ -310,4 +310,13 @@ export class HelperRtnlChannel implements RtnlChannel {
 function isDump(bytes: Uint8Array): boolean {
   const { type, flags } = peekHeader(bytes);
   return type >= RTM_BASE && (type & 3) === 2 && (flags & NLM_F_DUMP) !== 0;
+}
+
+/** The message with a payload of its own. A reply is a view into the chunk
+ * the helper's pipe delivered (64 KiB, mostly other messages): an ack kept
+ * until its batch ends would keep that whole chunk alive, and a batch of
+ * thousands of requests kept tens of MB so. (A dump's replies are read
+ * together and are most of their chunks: kept as they are.) */
+function detached(msg: NlMsg): NlMsg {
+  return { ...msg, payload: Buffer.from(msg.payload) };
 }
