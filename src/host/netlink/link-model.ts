@@ -45,6 +45,7 @@ const MAX_DUMP_ATTEMPTS = 5;
 const MAX_DRIFT_NAMES_LOGGED = 50;
 const RETRY_DUMP_MS = 1000;
 const DUMP_TIMEOUT_MS = 5_000;
+const DUMP_QUEUED_TIMEOUT_MS = 60_000;
 /** What the kernel changes without a notification, so a dump may find it
  * newer than the model without any bug: a tap's tun info (TUNSETPERSIST,
  * queues attached or detached while the carrier stays as it was) always,
@@ -175,14 +176,23 @@ export class LinkModel {
       this.lostDuringDump = false;
       this.dumpNeeded = false;
       // A kernel dump can stall on an overrun socket; a restart unsticks it.
-      const watchdog = setTimeout(() => this.channel.restart('link dump unanswered'), DUMP_TIMEOUT_MS).unref();
+      // The patience runs from when the dump is sent, not queued: it waits
+      // for every request in flight first (a cold start's thousands, whose
+      // acks an overrun may have lost), and the helper was restarted while
+      // it was only waiting its turn.
+      // (Still a bound on the wait in line, should the requests ahead never end.)
+      let watchdog: NodeJS.Timeout | undefined = setTimeout(() => this.channel.restart('link dump not sent: requests ahead of it unanswered'), DUMP_QUEUED_TIMEOUT_MS).unref();
+      const sent = () => {
+        clearTimeout(watchdog);
+        watchdog = setTimeout(() => this.channel.restart('link dump unanswered'), DUMP_TIMEOUT_MS).unref();
+      };
       let replies: NlMsg[];
       try {
         [replies] = (await this.channel.request([dumpRequest()], (msg) => {
           if (msg.flags & NLM_F_DUMP_INTR) interrupted = true;
           const link = parseLinkMessage(msg);
           if (link) fresh.apply(link);
-        })) as [NlMsg[]];
+        }, sent)) as [NlMsg[]];
       } catch (error) {
         this.dumpNeeded = true;
         throw error;

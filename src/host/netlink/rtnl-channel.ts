@@ -44,6 +44,7 @@ const MAX_FAILED_STARTS = 5;
 /** A helper that ran this long was healthy: the restart backoff starts over. */
 const HEALTHY_MS = 30_000;
 const PROBE_RETRY_MS = 200;
+const PROBE_SILENT_MS = 1000;
 
 interface Pending {
   seq: number;
@@ -51,6 +52,8 @@ interface Pending {
   dump: boolean;
   replies: NlMsg[];
   observe: ((msg: NlMsg) => void) | undefined;
+  /** Called when it leaves for the kernel (it may wait behind others first). */
+  onSent?: (() => void) | undefined;
   resolve: (replies: NlMsg[]) => void;
   reject: (error: Error) => void;
 }
@@ -113,14 +116,17 @@ export class HelperRtnlChannel implements RtnlChannel {
   }
 
   /** As RtnlChannel.request; `observe` sees each reply as it arrives, in
-   * socket order with the notifications (the link model applies a dump so). */
-  request(messages: readonly Uint8Array[], observe?: (msg: NlMsg) => void): Promise<NlMsg[][]> {
+   * socket order with the notifications (the link model applies a dump so);
+   * `onSent` is called as each message is written to the helper (a dump
+   * waits until nothing else is in flight: thousands of requests, after an
+   * overrun, can take longer than any fixed patience). */
+  request(messages: readonly Uint8Array[], observe?: (msg: NlMsg) => void, onSent?: () => void): Promise<NlMsg[][]> {
     if (!this.running) return Promise.reject(this.downError());
     const all = messages.map((message) => {
       const seq = this.nextSeq();
       const bytes = restamp(message, seq, NLM_F_ACK);
       return new Promise<NlMsg[]>((resolve, reject) => {
-        this.waiting.push({ seq, bytes, dump: isDump(bytes), replies: [], observe, resolve, reject });
+        this.waiting.push({ seq, bytes, dump: isDump(bytes), replies: [], observe, onSent, resolve, reject });
       });
     });
     this.pump();
@@ -155,6 +161,7 @@ export class HelperRtnlChannel implements RtnlChannel {
     for (const p of batch) this.sent(p);
     countNetlinkRequests(batch.length);
     this.helper!.write(encodeFrame(IN_SEND, Buffer.concat(batch.map((p) => p.bytes))));
+    for (const p of batch) p.onSent?.();
   }
 
   private sent(p: Pending): void {
@@ -276,15 +283,23 @@ export class HelperRtnlChannel implements RtnlChannel {
       this.probe = undefined;
       if (again && this.inFlight.length > 0) this.sendProbe();
     };
-    // An ack dropped too leaves no answer at all: try again after a while.
-    const timer = setTimeout(() => {
-      if (this.probe?.seq === seq && this.probe.again) {
+    // An ack dropped too leaves no answer at all: try again, at once when
+    // another overrun was reported, and after PROBE_SILENT_MS anyway (the
+    // kernel reports an overrun once, not each message it then drops, so a
+    // probe lost in the same overrun is never announced: the channel hung
+    // there until a dump's watchdog killed the helper, seconds into a cold
+    // start of thousands of bindings). Checked every PROBE_RETRY_MS.
+    const startedAt = Date.now();
+    const check = () => {
+      if (this.probe?.seq !== seq) return;
+      if (this.probe.again || Date.now() - startedAt >= PROBE_SILENT_MS) {
         this.probe = undefined;
         this.sendProbe();
+        return;
       }
-    }, PROBE_RETRY_MS);
-    timer.unref();
-    this.probe = { seq, again: false, timer };
+      this.probe.timer = setTimeout(check, PROBE_RETRY_MS).unref();
+    };
+    this.probe = { seq, again: false, timer: setTimeout(check, PROBE_RETRY_MS).unref() };
     this.sent({ seq, bytes, dump: false, replies: [], observe: undefined, resolve: answered, reject: answered });
     countNetlinkRequests(1);
     this.helper!.write(encodeFrame(IN_SEND, bytes));
