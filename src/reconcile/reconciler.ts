@@ -244,15 +244,16 @@ export class Reconciler {
     return [...this.deps.store.view().invalidSources].map(([source, problems]) => ({ source, problems }));
   }
 
-  /** Statuses staged by a round, announced at once and handed to the status
-   * store with the summary, written behind the rounds (RoundDeps.persist). */
-  private persist(at: string): void {
+  /** Statuses staged by a round, announced at once and written with the
+   * summary (see RoundDeps.persist). */
+  private persist(at: string): Promise<void> {
     this.book.announce();
     const started = Date.now();
     const written = Promise.all([this.book.write(), this.writeSummary(at)]).then(([{ written, removed }]) => {
       if (written + removed > 0) this.deps.logger.debug({ written, removed, ms: Date.now() - started }, 'statuses recorded');
     });
     this.persisted = written.catch((error: unknown) => this.deps.logger.error({ err: error }, 'statuses not recorded'));
+    return written;
   }
 
   /** No key queued or running, and every status they produced written. */

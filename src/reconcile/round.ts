@@ -1,6 +1,5 @@
 // One reconcile round over a set of keys: snapshot, plan, act in one batch,
-// verify against a second snapshot, record each binding's status (written
-// behind the round, see RoundDeps.persist). Level-based:
+// verify against a second snapshot, record each binding's status. Level-based:
 // it reads desired and observed state afresh and trusts nothing it was told.
 import type { Logger } from 'pino';
 import type { Host, HostSnapshot } from '../host/host.js';
@@ -41,10 +40,12 @@ export interface RoundDeps {
   observed(snapshot: HostSnapshot): void;
   /** A follow-up the round did not settle. */
   requeue(key: WorkKey): void;
-  /** Writes the statuses the round staged and the summary, in the
-   * background: the next round does not wait for the state disk (the store
-   * writes in order, one batch at a time, the latest status per port). */
-  persist(at: string): void;
+  /** Writes the statuses the round staged and the summary (one syncfs).
+   * The round waits for it: a status a round decides is on disk before the
+   * next round can replace it (written behind the rounds, the store kept
+   * only the latest per port, and a Detached lasting one round was never
+   * seen: the hypervisor tests caught it). */
+  persist(at: string): Promise<void>;
 }
 
 export async function runRound(deps: RoundDeps, queued: WorkKey[]): Promise<RoundResult> {
@@ -110,7 +111,7 @@ export async function runRound(deps: RoundDeps, queued: WorkKey[]): Promise<Roun
     deps.book.record(key, phase, message, now, context, after, deps.associator?.view(key, context.desired), times);
   }
   for (const key of deps.ownEvents.settle((key) => (results.get(key) ?? 'done') === 'done')) deps.requeue(key);
-  deps.persist(now);
+  await deps.persist(now);
   return results;
 }
 

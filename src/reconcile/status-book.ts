@@ -1,7 +1,7 @@
 // The reconciler's record of every binding's status: kept in memory, staged
 // per round, announced to listeners (API watch, etcd, metrics) at the end of
-// the round, and written to the state directory when the reconciler says
-// (behind the rounds, in batches of one syncfs), only when something changed.
+// the round, and written to the state directory before the next round (one
+// syncfs a round), only when something changed.
 import type { Logger } from 'pino';
 import type { HostSnapshot } from '../host/host.js';
 import type { StatusStore } from '../state/status-store.js';
