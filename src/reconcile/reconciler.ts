@@ -77,8 +77,6 @@ export class Reconciler {
   private readonly notes: StandingNotes;
   private readonly ownEvents: OwnEvents;
   private lastSnapshot: HostSnapshot | undefined;
-  /** The last statuses handed to the store, written (errors logged). */
-  private persisted: Promise<void> = Promise.resolve();
   /** The last OVS state a round saw (rounds that involve no OVS do not read it). */
   private lastOvs: HostSnapshot['ovs'];
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -130,7 +128,6 @@ export class Reconciler {
   async stop(): Promise<void> {
     if (this.resyncTimer) clearTimeout(this.resyncTimer);
     await this.queue.stop();
-    await this.persisted;
     await this.deps.associator?.stop();
   }
 
@@ -244,22 +241,16 @@ export class Reconciler {
     return [...this.deps.store.view().invalidSources].map(([source, problems]) => ({ source, problems }));
   }
 
-  /** Statuses staged by a round, announced at once and written with the
-   * summary (see RoundDeps.persist). */
-  private persist(at: string): Promise<void> {
-    this.book.announce();
+  /** The statuses a round staged, then the summary (see RoundDeps.persist). */
+  private async persist(at: string): Promise<void> {
     const started = Date.now();
-    const written = Promise.all([this.book.write(), this.writeSummary(at)]).then(([{ written, removed }]) => {
-      if (written + removed > 0) this.deps.logger.debug({ written, removed, ms: Date.now() - started }, 'statuses recorded');
-    });
-    this.persisted = written.catch((error: unknown) => this.deps.logger.error({ err: error }, 'statuses not recorded'));
-    return written;
+    const [{ written, removed }] = await Promise.all([this.book.flush(), this.writeSummary(at)]);
+    if (written + removed > 0) this.deps.logger.debug({ written, removed, ms: Date.now() - started }, 'statuses recorded');
   }
 
-  /** No key queued or running, and every status they produced written. */
-  async whenIdle(): Promise<void> {
-    await this.queue.whenIdle();
-    await this.persisted;
+  /** No key queued or running; a round ends once its statuses are written. */
+  whenIdle(): Promise<void> {
+    return this.queue.whenIdle();
   }
 
   /** <state-dir>/summary.json: counts, invalid documents, time. */

@@ -22,8 +22,6 @@ export class StatusBook {
   private readonly listeners = new Set<StatusListener>();
   private writes: BindingStatus[] = [];
   private removals: string[] = [];
-  /** Announced, not yet handed to the store (undefined: a removal). */
-  private readonly outbox = new Map<string, BindingStatus | undefined>();
 
   constructor(
     private readonly store: StatusStore,
@@ -75,7 +73,7 @@ export class StatusBook {
   /** Entries held per collection (for tests and the soak: each is bounded
    * by the bindings that exist, never by the changes ever made). */
   sizes(): { statuses: number; attempts: number; staged: number; listeners: number } {
-    return { statuses: this.statuses.size, attempts: this.attempts.size, staged: this.writes.length + this.removals.length + this.outbox.size, listeners: this.listeners.size };
+    return { statuses: this.statuses.size, attempts: this.attempts.size, staged: this.writes.length + this.removals.length, listeners: this.listeners.size };
   }
 
   countAttempt(port: string): void {
@@ -120,39 +118,18 @@ export class StatusBook {
     this.writes.push(status);
   }
 
-  /** Tells listeners what was staged, now, in the round that decided it
-   * (the API serves statuses from memory), and moves it to the outbox for
-   * write(). */
-  announce(): void {
+  /** Hands what was staged to the store, tells listeners, and resolves
+   * once the store has written it (one syncfs). */
+  async flush(): Promise<{ written: number; removed: number }> {
     const writes = this.writes;
     const removals = this.removals;
     this.writes = [];
     this.removals = [];
-    for (const status of writes) {
-      this.outbox.set(status.port, status);
-      this.emit(status.port, status);
-    }
-    for (const port of removals) {
-      this.outbox.set(port, undefined);
-      this.emit(port, undefined);
-    }
-  }
-
-  /** Hands the outbox to the store (the latest status per port, before any
-   * later write); resolves once the store has written it (one syncfs). */
-  async write(): Promise<{ written: number; removed: number }> {
-    const out = [...this.outbox];
-    this.outbox.clear();
-    const writes = out.flatMap(([, status]) => (status ? [status] : []));
-    const removals = out.flatMap(([port, status]) => (status ? [] : [port]));
-    await Promise.all([this.store.writeMany(writes), ...removals.map((port) => this.store.remove(port))]);
+    const stored = Promise.all([this.store.writeMany(writes), ...removals.map((port) => this.store.remove(port))]);
+    for (const status of writes) this.emit(status.port, status);
+    for (const port of removals) this.emit(port, undefined);
+    await stored;
     return { written: writes.length, removed: removals.length };
-  }
-
-  /** announce() and write(). */
-  async flush(): Promise<{ written: number; removed: number }> {
-    this.announce();
-    return this.write();
   }
 
   private emit(port: string, status: BindingStatus | undefined): void {
