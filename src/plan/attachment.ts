@@ -31,29 +31,69 @@ export const DETACHED_MESSAGE = (tap: string, why: string) =>
   `${why}: the tap ${tap} was recreated, so the VM's NIC is detached from the network. ` +
   'Hot-unplug and plug the NIC again (or restart the VM); the binding turns Ready once a hypervisor attaches to the new tap.';
 
-/** The ports whose hypervisor lost its device (vifd had to recreate it). */
+export const TAP_DELETED = `the tap a hypervisor held was deleted behind vifd's back`;
+
+/** The device of a binding that vifd creates and a hypervisor opens: its vifd-made tap. */
+export function heldTapOf(spec: BindingSpec | undefined, links: LinkSnapshot): { name: string; ifindex: number | undefined } | undefined {
+  if (!spec || spec.hypervisorTap !== undefined) return undefined;
+  if (!spec.links.some((l) => l.name === spec.targetDev && l.kind === 'tap')) return undefined;
+  return { name: spec.targetDev, ifindex: links.links.get(spec.targetDev)?.ifindex };
+}
+
+/**
+ * The ports whose hypervisor lost its device. Level-based: a port remembers
+ * which tap (by ifindex) a hypervisor was last seen holding; once that tap is
+ * gone or another one has its name, and nobody holds the new one, the VM is
+ * cut off. A delete reaches vifd as a "down" (a single-queue tap then shows
+ * no carrier, so whether it is held cannot be told) and a "gone" a moment
+ * apart; a round woken by the first may observe either, and neither makes
+ * it forget that a VM held the device.
+ */
 export class DetachedPorts {
-  private readonly lastAttached = new Map<string, boolean>();
+  /** The ifindex of the tap a hypervisor holds (`unknown`: restored from a status, before any observation). */
+  private readonly held = new Map<string, number | 'unknown'>();
   private readonly detached = new Map<string, string>();
 
-  /** What the latest status saw; an attach ends the Detached state. */
-  observed(port: string, attached: boolean | null): void {
-    if (attached === null) this.lastAttached.delete(port);
-    else this.lastAttached.set(port, attached);
-    if (attached === true) this.detached.delete(port);
+  /** What a round saw of the port: whether a hypervisor holds it, and which tap is there now.
+   * true: this observation is the one that found the held tap gone. */
+  observed(port: string, attached: boolean | null, tap: { name: string; ifindex: number | undefined } | undefined): boolean {
+    if (attached === true) {
+      this.detached.delete(port);
+      if (tap?.ifindex === undefined) this.held.delete(port);
+      else this.held.set(port, tap.ifindex);
+      return false;
+    }
+    const held = this.held.get(port);
+    if (held === undefined) return false;
+    if (!tap) {
+      this.held.delete(port);
+      return false;
+    }
+    const gone = tap.ifindex === undefined || (held !== 'unknown' && tap.ifindex !== held);
+    if (!gone) {
+      // The same tap. Released (false): the VM stopped or unplugged its NIC,
+      // which is no detachment. Cannot tell (null: a single-queue tap that is
+      // down shows no carrier, as a tap being deleted does on its way out): still held.
+      if (attached === false) this.held.delete(port);
+      return false;
+    }
+    this.held.delete(port);
+    if (this.detached.has(port)) return false;
+    this.detached.set(port, DETACHED_MESSAGE(tap.name, TAP_DELETED));
+    return true;
   }
 
   /** vifd is about to recreate the port's tap: detached if a hypervisor held the old one. */
   recreating(port: string, tap: string, why: string): boolean {
-    if (this.lastAttached.get(port) !== true) return false;
+    if (!this.held.has(port)) return false;
     this.detached.set(port, DETACHED_MESSAGE(tap, why));
-    this.lastAttached.set(port, false);
+    this.held.delete(port);
     return true;
   }
 
   /** What the previous run recorded: a Detached VM is still detached after a restart. */
   restore(port: string, attached: boolean | null | undefined, detachedMessage: string | undefined): void {
-    if (attached === true || attached === false) this.lastAttached.set(port, attached);
+    if (attached === true) this.held.set(port, 'unknown');
     if (detachedMessage) this.detached.set(port, detachedMessage);
   }
 
@@ -62,11 +102,11 @@ export class DetachedPorts {
   }
 
   forget(port: string): void {
-    this.lastAttached.delete(port);
+    this.held.delete(port);
     this.detached.delete(port);
   }
 
   get size(): number {
-    return this.lastAttached.size + this.detached.size;
+    return this.held.size + this.detached.size;
   }
 }

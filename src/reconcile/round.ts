@@ -7,7 +7,7 @@ import type { LinkAction } from '../model/actions.js';
 import type { AssociationControl, AssociationView } from '../model/association.js';
 import { OVS_PORT_KEY } from '../model/ownership.js';
 import { parseWorkKey, type WorkKey } from '../model/work-key.js';
-import { attachmentOf, type DetachedPorts } from '../plan/attachment.js';
+import { attachmentOf, heldTapOf, TAP_DELETED, type DetachedPorts } from '../plan/attachment.js';
 import { phaseOf } from '../plan/phase.js';
 import { createdNames, planRound, type PlanContext } from '../plan/plan.js';
 import type { Adoption } from './adoption.js';
@@ -103,7 +103,9 @@ export async function runRound(deps: RoundDeps, queued: WorkKey[]): Promise<Roun
     const decided = phaseOf({ desired: desired !== undefined, outcome, failures: failures.get(key) ?? [] });
     results.set(key, decided.retry);
     if (decided.phase === 'Gone') deps.detached.forget(key);
-    else deps.detached.observed(key, attachmentOf(desired?.spec, after.links));
+    else if (deps.detached.observed(key, attachmentOf(desired?.spec, after.links), heldTapOf(desired?.spec, after.links))) {
+      deps.logger.warn({ port: key, tap: desired?.spec.targetDev }, 'the tap a hypervisor held is gone: the VM\'s NIC is detached until it is re-plugged');
+    }
     const detached = decided.phase === 'Ready' ? deps.detached.message(key) : undefined;
     const [phase, message] = detached ? (['Detached', detached] as const) : [decided.phase, decided.message];
     const times = desired ? deps.clock.times(deps.book.get(key), key, desired.generation, outcome, phase === 'Ready', now, deps.reports.note) : {};
@@ -138,9 +140,7 @@ function noteRecreatedTaps(deps: RoundDeps, actions: readonly LinkAction[], cont
     if (spec?.targetDev !== action.name) continue;
     // Still there: replaced on purpose (a tap cannot change its multi_queue flag while it lives).
     const replaced = before.links.links.has(action.name);
-    const why = replaced
-      ? `the change of queues needs a new tap (multi_queue cannot change on a live tap)`
-      : `the tap a hypervisor held was deleted behind vifd's back`;
+    const why = replaced ? `the change of queues needs a new tap (multi_queue cannot change on a live tap)` : TAP_DELETED;
     if (replaced) deps.logger.warn({ port: action.key, tap: action.name, multiQueue: action.multiQueue === true }, 'recreating the tap for the new queue count: this disconnects a VM that holds it');
     if (deps.detached.recreating(action.key, action.name, why)) {
       deps.logger.warn({ port: action.key, tap: action.name }, 'recreating a tap a hypervisor held: the VM\'s NIC is detached until it is re-plugged');

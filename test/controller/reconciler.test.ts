@@ -224,6 +224,83 @@ describe('the reconciler on a model host', () => {
     });
   });
 
+  describe('a tap a hypervisor holds, deleted behind vifd (Detached, never a quiet Ready)', () => {
+    async function attachedWorld() {
+      const w = world();
+      await w.reconciler.restore();
+      await w.reconciler.startResync();
+      desire(w, b(0));
+      await settle();
+      // A VM opens it: a single-queue tap reports no queue count, only its carrier.
+      w.host.kernel.links.get(tapOf(0))!.carrier = true;
+      w.reconciler.linksChanged([tapOf(0)]);
+      await settle();
+      expect(w.statuses.statuses.get(PORTS[0]!)?.attached).toBe(true);
+      return w;
+    }
+    const message = (w: World) => w.statuses.statuses.get(PORTS[0]!)?.message ?? '';
+
+    it('deleted at once: recreated, Detached until a hypervisor attaches to the new tap', async () => {
+      const w = await attachedWorld();
+      w.host.kernel.links.delete(tapOf(0));
+      w.reconciler.linksChanged([tapOf(0)]);
+      await settle();
+      expect(phase(w, 0)).toBe('Detached');
+      expect(message(w)).toMatch(/deleted behind vifd's back: the tap \S+ was recreated/u);
+      expect(w.host.kernel.links.get(tapOf(0))?.master).toBe('brL0');
+      w.host.kernel.links.get(tapOf(0))!.carrier = true;
+      w.reconciler.linksChanged([tapOf(0)]);
+      await settle();
+      expect(phase(w, 0)).toBe('Ready');
+      await w.reconciler.stop();
+    });
+
+    it('deleted in two steps with a round between (down, then gone before its batch runs): still Detached', async () => {
+      // The kernel reports a delete as a "down" and then a "gone"; a round woken
+      // by the first plans `set up`, and the tap is gone by the time it runs.
+      const w = await attachedWorld();
+      w.host.kernel.beforeBatch = (k) => {
+        w.host.kernel.beforeBatch = undefined;
+        k.links.delete(tapOf(0));
+      };
+      w.host.kernel.links.get(tapOf(0))!.up = false;
+      w.reconciler.linksChanged([tapOf(0)]);
+      await settle(2_000);
+      expect(phase(w, 0)).toBe('Detached');
+      expect(message(w)).toMatch(/deleted behind vifd's back/u);
+      expect(w.host.kernel.links.get(tapOf(0))).toMatchObject({ master: 'brL0', up: true });
+      await w.reconciler.stop();
+    });
+
+    it('a multi-queue tap reports its queues: deleted in two steps, still Detached', async () => {
+      const w = await attachedWorld();
+      const tap = w.host.kernel.links.get(tapOf(0))!;
+      tap.tunQueues = 1;
+      w.host.kernel.beforeBatch = (k) => {
+        w.host.kernel.beforeBatch = undefined;
+        k.links.delete(tapOf(0));
+      };
+      tap.up = false;
+      w.reconciler.linksChanged([tapOf(0)]);
+      await settle(2_000);
+      expect(phase(w, 0)).toBe('Detached');
+      await w.reconciler.stop();
+    });
+
+    it('released first (the VM stopped), then deleted: recreated and Ready, no Detached', async () => {
+      const w = await attachedWorld();
+      w.host.kernel.links.get(tapOf(0))!.carrier = false;
+      w.reconciler.linksChanged([tapOf(0)]);
+      await settle();
+      expect(w.statuses.statuses.get(PORTS[0]!)?.attached).toBe(false);
+      w.host.kernel.links.delete(tapOf(0));
+      w.reconciler.linksChanged([tapOf(0)]);
+      await settle(2_000);
+      expect(phase(w, 0)).toBe('Ready');
+      await w.reconciler.stop();
+    });
+  });
+
   describe('a periodic resync', () => {
     async function settledWorld(snapshotsCoverEvents: boolean) {
       const w = world({ snapshotsCoverEvents });

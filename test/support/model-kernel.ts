@@ -26,6 +26,11 @@ export interface ModelLink {
   /** veth: its peer; macvtap: its lower device. */
   link: string | undefined;
   mode: string | undefined;
+  /** A tap: how many file descriptors a hypervisor has attached. The kernel
+   * reports it for multi_queue taps only (undefined: not reported). */
+  tunQueues?: number;
+  /** The lower layer is up (a tap: a hypervisor has it open); reported only while the device is up, as IFF_LOWER_UP. */
+  carrier?: boolean;
 }
 
 class LineError extends Error {}
@@ -257,5 +262,7 @@ function observed(l: ModelLink): ObservedLink {
     link: l.link,
     macvtapMode: l.kind === 'macvtap' ? l.mode : undefined,
     persistent: l.kind === 'tap' ? true : undefined,
+    ...(l.kind === 'tap' && l.tunQueues !== undefined ? { tunQueues: l.tunQueues } : {}),
+    ...(l.carrier !== undefined ? { carrier: l.up && l.carrier } : {}),
   };
 }
