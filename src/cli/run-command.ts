@@ -8,15 +8,18 @@ import { RUN } from './option-tables.js';
 import { etcdRunOptions } from './etcd-args.js';
 import { ovsArgs } from './ovs-args.js';
 import { startServiceNotifier } from './service-notify.js';
+import { applyHeapPolicy } from './heap-policy.js';
 
 export async function runCommand(argv: string[]): Promise<number> {
   const { values } = parseCommand(RUN, argv);
+  const v8Flags = applyHeapPolicy();
   const ovs = ovsArgs(values);
   const api = await apiRunOptions(values);
   const etcd = etcdRunOptions(values);
   const resync = Number(values['resync-seconds']);
   if (!Number.isFinite(resync) || resync <= 0) throw new UsageError('--resync-seconds must be a positive number');
   const logger = createLogger();
+  logger.debug({ v8Flags }, 'V8 flags');
   // From the first moment: a SIGTERM while vifd is still starting (its first
   // resync can take a while) must not kill it half-way; it finishes starting,
   // then stops as it would have.
