@@ -46,12 +46,28 @@ export class VifdProcess {
       // The runtime directory (the intent journal's fallback) in the test's own temp space.
       env: { ...process.env, VIFD_LOG_LEVEL: 'debug', RUNTIME_DIRECTORY: runtimeDirFor(args), ...env },
     });
-    const collect = (chunk: Buffer) => this.logs.push(...chunk.toString().split('\n').filter(Boolean));
-    this.child.stdout!.on('data', collect);
-    this.child.stderr!.on('data', collect);
+    // Whole lines only: a pipe read can end in the middle of one.
+    for (const stream of [this.child.stdout!, this.child.stderr!]) {
+      let partial = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => {
+        const lines = (partial + chunk).split('\n');
+        partial = lines.pop()!;
+        for (const line of lines) if (line !== '') this.logs.push(line);
+      });
+      stream.on('end', () => {
+        if (partial !== '') this.logs.push(partial);
+      });
+    }
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
     VifdProcess.live.add(this);
     void this.exited.then(() => VifdProcess.live.delete(this));
+  }
+
+  /** Waits for a log line matching `pattern`: lines reach the test through a
+   * pipe, maybe after the status file the same round wrote. */
+  waitForLog(pattern: RegExp, timeoutMs = 5000): Promise<void> {
+    return waitFor(() => this.logs.some((line) => pattern.test(line)), timeoutMs, `a log line matching ${String(pattern)}`);
   }
 
   static run(dirs: VifdDirs, netns: string, extra: string[] = []): VifdProcess {

@@ -93,8 +93,7 @@ describe('QEMU on a vifd bridge port', () => {
     expect(linksIn(netns).get(tapOf(1))?.master).toBe(BRIDGE); // the port itself is repaired
     expect(status(1)?.attached).toBe(false);
     expect(metric('vifd_binding_problem_transitions_total{phase="Detached"}')).toBe(detachedBefore + 1);
-    // The log line reaches this process through a pipe, maybe after the status file.
-    await waitFor(() => vifd!.logs.some((l) => /recreating a tap a hypervisor held|the tap a hypervisor held is gone/u.test(l)), 5000, 'the log line saying so');
+    await vifd!.waitForLog(/recreating a tap a hypervisor held|the tap a hypervisor held is gone/u);
     // The old VM still holds the dead device: it stays Detached.
     await new Promise((r) => setTimeout(r, 1500));
     expect(status(1)?.phase).toBe('Detached');
@@ -154,7 +153,7 @@ describe('QEMU on a vifd bridge port', () => {
     await waitFor(() => status(5)?.phase === 'Detached', 10_000, 'Detached after the queues change');
     expect(status(5)?.message).toMatch(/change of queues needs a new tap/u);
     expect(linksIn(netns).get(tapOf(5))?.linkinfo?.info_data?.['multi_queue']).toBe(false);
-    await waitFor(() => vifd!.logs.some((l) => l.includes('recreating the tap for the new queue count')), 5000, 'the log line saying so');
+    await vifd!.waitForLog(/recreating the tap for the new queue count/u);
     await stopProcess(vm);
   }, 150_000);
 
