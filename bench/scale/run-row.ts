@@ -12,6 +12,7 @@ import { Daemon } from './daemon.js';
 import { measureFloors, type Floors } from './floors.js';
 import { LinkWatch, type LinkState } from './link-watch.js';
 import { commandDelta, scrape, type Scrape } from './metrics.js';
+import { ResyncTracker } from './resync-tracker.js';
 import { cpuMs, fdsAndWatches, limitsOf, machineForks, rssMb } from './proc.js';
 import { sleep } from './stats.js';
 import { bridgeOf, deleteNamespace, documentOf, GROUP, links, OVS_BRIDGE, portOf, tapOf, tapsWrong, type RowSpec } from './topology.js';
@@ -229,29 +230,46 @@ export async function runRow(spec: RowSpec, o: RowOptions): Promise<RowResult> {
     if (!rawResync.detected) notes.push(`resync not seen in the metrics (keys +${rawResync.keys}): CPU is over the ${(rawResync.wallMs / 1000).toFixed(1)} s window around its due time`);
     if (idle.resyncInside) notes.push('a resync fell inside the idle window');
     const idleRate = idle.cpuMs / (idle.seconds * 1000);
-    // Later periodic resyncs: each P after the previous one was queued (its
-    // timer starts then); a sample that overlaps one (with a margin that grows
-    // by a second per period) is not an event repair or add alone.
-    // Zone k: from P·k after the measured resync started (lo) to P·k after it
-    // was done, widened by how late each timer may start (the resync call's
-    // own time, < hi - lo + 300 ms) per period.
-    const lo = seen?.lo ?? b - 2000;
-    const done = seen?.done ?? b + Math.max(5000, rawResync.wallMs);
-    const drift = (seen ? seen.hi - seen.lo : 2000) + 300;
-    const zones = (t1: number, t2: number): Array<[number, number]> => {
-      const out: Array<[number, number]> = [];
-      for (let k = 1; lo + k * P - 300 < t2; k++) {
-        const z: [number, number] = [lo + k * P - 300, done + k * (P + drift)];
-        if (z[1] > t1) out.push(z);
+    // Later periodic resyncs: vifd counts each one as it ends and then starts
+    // the timer for the next; the tracker bounds that moment between two of
+    // the bench's scrapes and keeps the samples out of the next resync's time.
+    // A sample during which the counter moved is taken again.
+    const resyncWall = seen ? seen.done - seen.lo + 1000 : Math.max(5000, rawResync.wallMs);
+    const tracker = new ResyncTracker(P, resyncWall, await scrape(d.socket), performance.now());
+    if (seen) tracker.anchor(seen.lo, seen.hi, await scrape(d.socket), performance.now());
+    else notes.push('the measured resync was not seen: later samples are kept out of resyncs by the counter alone');
+    let lateResyncs = 0;
+    /** Before a sample that may take `ms`: wait until the next resync is not due
+     * within it (if it is, until it has run and the daemon is quiet again);
+     * returns the scrape the sample starts from. */
+    const clear = async (ms: number): Promise<Scrape> => {
+      for (;;) {
+        let s = await scrape(d.socket);
+        if (tracker.observe(s, performance.now())) {
+          s = await quiesce(d.socket); // a resync just ran: its rounds finish first
+          tracker.observe(s, performance.now());
+        }
+        const z = tracker.zone();
+        const now = performance.now();
+        if (!z || now + ms < z[0]) return s;
+        if (now > z[1] + P) return s; // given up on below: the counter alone decides
+        await sleepUntil(z[0]);
+        const giveUp = z[1] + P;
+        while (!tracker.observe(await scrape(d.socket), performance.now())) {
+          if (performance.now() > giveUp) {
+            lateResyncs++;
+            break;
+          }
+          await sleep(200);
+        }
+        await quiesce(d.socket);
       }
-      return out;
     };
-    const overlapsResync = (t1: number, t2: number): boolean => zones(t1, t2).length > 0;
-    /** Before a sample: if a resync is due within `ms`, wait until it is over. */
-    const keepClear = async (ms: number): Promise<void> => {
-      const now = performance.now();
-      const z = zones(now, now + ms)[0];
-      if (z) await sleepUntil(z[1] + 200);
+    /** After a sample from s0 (taken at t0): whether a resync may have run meanwhile. */
+    const resyncDuring = (s0: Scrape, t0: number, s1: Scrape): boolean => {
+      const z = tracker.zone();
+      tracker.observe(s1, performance.now());
+      return s1.resyncs !== s0.resyncs || (z !== undefined && t0 < z[1] && performance.now() > z[0]);
     };
     const resync = { ...rawResync, cpuMs: Math.max(0, rawResync.rawCpuMs - idleRate * rawResync.wallMs - rawResync.polls * scrapeCostMs) };
 
@@ -267,8 +285,7 @@ export async function runRow(spec: RowSpec, o: RowOptions): Promise<RowResult> {
       const i = (attempt * 7919 + 13) % spec.n;
       const tap = tapOf(spec.kind, i);
       const bridge = bridgeOf(spec, i);
-      await keepClear(Math.max(1500, 3 * (repairMs.at(-1) ?? 0) + 1000));
-      const s0 = await scrape(d.socket);
+      const s0 = await clear(Math.max(1500, 3 * (repairMs.at(-1) ?? 0) + 1000));
       const f0 = machineForks();
       const start = performance.now();
       let seenDeleted = false;
@@ -281,7 +298,7 @@ export async function runRow(spec: RowSpec, o: RowOptions): Promise<RowResult> {
       await del;
       const s1 = await quiesce(d.socket);
       const forks = machineForks() - f0 - 1; // minus the bench's own `ip link del`
-      if (overlapsResync(start, performance.now())) {
+      if (resyncDuring(s0, start, s1)) {
         discarded++; // a periodic resync may have run meanwhile: not an event repair alone
         continue;
       }
@@ -303,8 +320,8 @@ export async function runRow(spec: RowSpec, o: RowOptions): Promise<RowResult> {
       const i = spec.n + a;
       const port = portOf(spec.kind, i);
       const file = `${port}.json`;
-      await keepClear(Math.max(1500, 3 * (addMs.at(-1) ?? 0) + 1000));
-      const s0 = await scrape(d.socket);
+      const s0 = await clear(Math.max(1500, 3 * (addMs.at(-1) ?? 0) + 1000));
+      const t0 = performance.now();
       let t = 0;
       const readyP = new Promise<number>((resolve, reject) => {
         const check = (): void => {
@@ -334,7 +351,7 @@ export async function runRow(spec: RowSpec, o: RowOptions): Promise<RowResult> {
       const readyAtAdd = await readyP;
       const s1 = await quiesce(d.socket);
       added++;
-      if (overlapsResync(t, performance.now())) {
+      if (resyncDuring(s0, t0, s1)) {
         addsDiscarded++; // a periodic resync may have run meanwhile
         continue;
       }
@@ -342,6 +359,7 @@ export async function runRow(spec: RowSpec, o: RowOptions): Promise<RowResult> {
       addSpawns.push(s1.commands - s0.commands);
     }
     if (addsDiscarded > 0) notes.push(`${addsDiscarded} add sample(s) fell in the time of a periodic resync and were taken again`);
+    if (lateResyncs > 0) notes.push(`${lateResyncs} periodic resync(s) not seen within a period of when they were due`);
     const wrongAfter = tapsWrong(spec, links(netns), spec.n + added);
     if (wrongAfter.length > 0) throw new Error(`after repairs and adds ${wrongAfter.length} taps wrong (${wrongAfter.slice(0, 3).join(', ')})`);
     const rssEndMb = rssMb(d.pid);
