@@ -96,7 +96,7 @@ export function notes(rows: readonly RowResult[]): string {
     const by = [...r.repairByCommand].map(([k, v]) => `${k}: ${fmt(v / Math.max(1, r.repairMs.length), 2)}`).join(', ') || 'none';
     out.push(
       `  ${r.spec.label}: spawns per repair by command (mean) ${by}; per add p50 ${fmt(median(r.addSpawns), 0)}; ` +
-        `repair min/max ${fmt(minOf(r.repairMs), 1)}/${fmt(maxOf(r.repairMs), 1)} ms over ${r.repairMs.length}; add max ${fmt(maxOf(r.addMs), 1)} ms over ${r.addMs.length}; ` +
+        `repair min/max ${fmt(minOf(r.repairMs), 1)}/${fmt(maxOf(r.repairMs), 1)} ms over ${r.repairMs.length}, of which Deleted → first event of the tap back p50/p90 ${fmt(median(r.repairBackMs), 1)}/${fmt(percentile(r.repairBackMs, 90), 1)} ms; add max ${fmt(maxOf(r.addMs), 1)} ms over ${r.addMs.length}; ` +
         `resync ${r.resync.detected ? `seen (+${r.resync.keys} keys)` : 'NOT seen'}, window ${fmt(r.resync.wallMs / 1000, 1)} s, raw ${fmt(r.resync.rawCpuMs, 0)} ms CPU; ` +
         `idle ${fmt(r.idle.seconds, 1)} s, ${r.idle.spawns} spawns; one /metrics scrape ${fmt(r.scrapeCostMs, 2)} ms CPU; ${r.fds} fds, ${r.inotifyWatches} inotify watches` +
         (r.spec.kind === 'ovs' ? `; floor = ip batch ${fmt(r.floors.coldIpMs, 0)} ms + ovs-vsctl ${fmt(r.floors.coldOvsMs, 0)} ms` : ''),

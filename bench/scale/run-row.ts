@@ -33,6 +33,8 @@ export interface RowResult {
   coldMs: number;
   readyMs: number;
   repairMs: number[];
+  /** Per repair: the kernel's Deleted event → the first event of the tap back (vifd's reaction, its batch's first line included). */
+  repairBackMs: number[];
   repairSpawns: number[];
   repairForks: number[];
   repairByCommand: Map<string, number>;
@@ -277,6 +279,7 @@ export async function runRow(spec: RowSpec, o: RowOptions): Promise<RowResult> {
     // `Deleted` event to the event that shows it back: marked, in its bridge, up.
     progress(`${spec.label}: ${o.repairs} tap deletions`);
     const repairMs: number[] = [];
+    const repairBackMs: number[] = [];
     const repairSpawns: number[] = [];
     const repairForks: number[] = [];
     const repairByCommand = new Map<string, number>();
@@ -292,9 +295,12 @@ export async function runRow(spec: RowSpec, o: RowOptions): Promise<RowResult> {
       const deletedP = w.next(tap, (_s, deleted) => (deleted ? (seenDeleted = true) : false), 5000);
       const repairedP = w.next(tap, (s: LinkState | undefined, deleted) => seenDeleted && !deleted && s !== undefined && s.master === bridge && s.up && s.group === GROUP, 30_000);
       repairedP.catch(() => undefined);
+      const backP = w.next(tap, (s: LinkState | undefined, deleted) => seenDeleted && !deleted && s !== undefined, 30_000);
+      backP.catch(() => undefined);
       const del = execFileP('ip', ['-n', netns, 'link', 'del', tap]);
       const deletedAt = await deletedP;
       const repairedAt = await repairedP;
+      const backAt = await backP;
       await del;
       const s1 = await quiesce(d.socket);
       const forks = machineForks() - f0 - 1; // minus the bench's own `ip link del`
@@ -303,6 +309,8 @@ export async function runRow(spec: RowSpec, o: RowOptions): Promise<RowResult> {
         continue;
       }
       repairMs.push(repairedAt - deletedAt);
+      repairBackMs.push(backAt - deletedAt);
+      if (process.env['SCALE_TRACE']) progress(`trace repair ${tap}: ${(repairedAt - deletedAt).toFixed(2)} ms, back after ${(backAt - deletedAt).toFixed(2)} ms, rounds ${s1.rounds - s0.rounds}, at ${(performance.timeOrigin + deletedAt).toFixed(3)} ${(performance.timeOrigin + backAt).toFixed(3)}`);
       repairSpawns.push(s1.commands - s0.commands);
       repairForks.push(forks);
       for (const [k, v] of commandDelta(s0, s1)) repairByCommand.set(k, (repairByCommand.get(k) ?? 0) + v);
@@ -365,7 +373,7 @@ export async function runRow(spec: RowSpec, o: RowOptions): Promise<RowResult> {
     const rssEndMb = rssMb(d.pid);
     if (!d.running) throw new Error(`vifd exited:\n${d.lastLines()}`);
     return {
-      spec, floors, coldMs, readyMs, repairMs, repairSpawns, repairForks, repairByCommand, repairsDiscarded: discarded,
+      spec, floors, coldMs, readyMs, repairMs, repairBackMs, repairSpawns, repairForks, repairByCommand, repairsDiscarded: discarded,
       addMs, addSpawns, rssConvergedMb, rssEndMb, ...handles, resync, idle, scrapeCostMs, notes,
     };
   } finally {

@@ -318,6 +318,7 @@ export class Reconciler {
         if (after.ovs) this.lastOvs = after.ovs;
       },
       requeue: (key) => this.queue.add(key),
+      failuresInARow: (key) => this.queue.attempts(key),
       persist: (at) => this.persist(at),
     };
   }

@@ -10,6 +10,7 @@ import { parseWorkKey, type WorkKey } from '../model/work-key.js';
 import { attachmentOf, heldTapOf, TAP_DELETED, type DetachedPorts } from '../plan/attachment.js';
 import { phaseOf } from '../plan/phase.js';
 import { createdNames, planRound, type PlanContext } from '../plan/plan.js';
+import { vanishedUnderRound } from '../plan/vanished.js';
 import type { Adoption } from './adoption.js';
 import { applyPlan, planHasWork } from './apply-plan.js';
 import type { ReadinessClock } from './readiness-clock.js';
@@ -40,6 +41,8 @@ export interface RoundDeps {
   observed(snapshot: HostSnapshot): void;
   /** A follow-up the round did not settle. */
   requeue(key: WorkKey): void;
+  /** Rounds in a row that have failed this key before this one. */
+  failuresInARow(key: WorkKey): number;
   /** Writes the statuses the round staged and the summary (one syncfs).
    * The round waits for it: a status a round decides is on disk before the
    * next round can replace it (written behind the rounds, the store kept
@@ -100,20 +103,31 @@ export async function runRound(deps: RoundDeps, queued: WorkKey[]): Promise<Roun
     if (acted) deps.reports.note.acted.push(key);
     if (acted || outcome.state === 'changing' || outcome.state === 'blocked') deps.book.countAttempt(key);
     const desired = context.desired.bindings.get(key);
-    const decided = phaseOf({ desired: desired !== undefined, outcome, failures: failures.get(key) ?? [] });
-    results.set(key, decided.retry);
+    const failed = failures.get(key) ?? [];
+    const decided = phaseOf({ desired: desired !== undefined, outcome, failures: failed });
     if (decided.phase === 'Gone') deps.detached.forget(key);
     else if (deps.detached.observed(key, attachmentOf(desired?.spec, after.links), heldTapOf(desired?.spec, after.links))) {
       deps.logger.warn({ port: key, tap: desired?.spec.targetDev }, 'the tap a hypervisor held is gone: the VM\'s NIC is detached until it is re-plugged');
     }
+    if (decided.phase === 'Failed' && deps.failuresInARow(key) === 0 && vanishedUnderRound(failed, after.links)) {
+      // Deleted under the round (see vanished.ts): the next round decides; the
+      // event that said so (held as this round's own, or queued) makes it run at once.
+      deps.logger.debug({ port: key, errors: failed.map((e) => e.message) }, 'a device vanished under the round: retried, status unchanged');
+      results.set(key, 'retry');
+      continue;
+    }
+    results.set(key, decided.retry);
     const detached = decided.phase === 'Ready' ? deps.detached.message(key) : undefined;
     const [phase, message] = detached ? (['Detached', detached] as const) : [decided.phase, decided.message];
     const times = desired ? deps.clock.times(deps.book.get(key), key, desired.generation, outcome, phase === 'Ready', now, deps.reports.note) : {};
     if (!desired) deps.clock.forget(key);
     deps.book.record(key, phase, message, now, context, after, deps.associator?.view(key, context.desired), times);
   }
-  for (const key of deps.ownEvents.settle((key) => (results.get(key) ?? 'done') === 'done')) deps.requeue(key);
+  // Persisted before the held events are handed back: the summary counts the
+  // queue, and a key queued again for a moment (a retry at once) is no change
+  // of what it says (written, it cost a repair two summary writes).
   await deps.persist(now);
+  for (const key of deps.ownEvents.settle((key) => (results.get(key) ?? 'done') === 'done')) deps.requeue(key);
   return results;
 }
 

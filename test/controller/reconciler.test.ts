@@ -301,6 +301,58 @@ describe('the reconciler on a model host', () => {
     });
   });
 
+  describe('a tap deleted under a round (the kernel says "down", then "gone")', () => {
+    // The round woken by the "down" plans `set up`; the tap is gone by the time
+    // its batch runs, and the "gone" arrives during the round.
+    /** `times`: how many of its `link set` batches find the tap deleted under them. */
+    async function deletedUnderRound(snapshotsCoverEvents: boolean, times = 1) {
+      const w = world({ snapshotsCoverEvents });
+      await w.reconciler.restore();
+      await w.reconciler.startResync();
+      desire(w, b(0));
+      await settle();
+      expect(phase(w, 0)).toBe('Ready');
+      const seen: string[] = [];
+      const messages: string[] = [];
+      w.reconciler.onStatus((_port, status) => {
+        seen.push(status?.phase ?? 'gone');
+        messages.push(status?.message ?? '');
+      });
+      let left = times;
+      const batches: string[][] = [];
+      w.host.kernel.beforeBatch = (k, lines) => {
+        batches.push([...lines]);
+        if (!lines[0]!.startsWith('link set') || left-- <= 0) return;
+        k.links.delete(tapOf(0));
+        w.reconciler.linksChanged([tapOf(0)]);
+      };
+      w.host.kernel.links.get(tapOf(0))!.up = false;
+      w.reconciler.linksChanged([tapOf(0)]);
+      return { w, seen, messages, batches };
+    }
+
+    it.each([true, false])('snapshots cover events: %s. Recreated at once (no backoff), and no Failed in between', async (covered) => {
+      const { w, seen, batches } = await deletedUnderRound(covered);
+      await settle(10); // less than the 200 ms backoff of a failure
+      expect(w.host.kernel.links.get(tapOf(0))).toMatchObject({ master: 'brL0', up: true });
+      // The doomed `set up`, then the recreate (the model runs `tuntap add` as a batch of its own).
+      expect(batches.map((lines) => lines[0]!.split(' ').slice(0, 2).join(' '))).toEqual(['link set', 'tuntap add', 'link set']);
+      expect(seen).not.toContain('Failed');
+      expect(phase(w, 0)).toBe('Ready');
+      await w.reconciler.stop();
+    });
+
+    it('deleted again under the retry: that round is Failed (the pass is given once in a row)', async () => {
+      const { w, seen, messages } = await deletedUnderRound(true, 2);
+      await settle(10);
+      expect(seen[0]).toBe('Failed');
+      expect(messages[0]).toMatch(/Cannot find device|No such device/u);
+      await settle(2_000);
+      expect(phase(w, 0)).toBe('Ready');
+      await w.reconciler.stop();
+    });
+  });
+
   describe('a periodic resync', () => {
     async function settledWorld(snapshotsCoverEvents: boolean) {
       const w = world({ snapshotsCoverEvents });
