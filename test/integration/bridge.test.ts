@@ -142,7 +142,7 @@ describe('bridge bindings on a real kernel', () => {
     writeFileSync(join(dirs.desired, 'huge.json'), JSON.stringify(doc));
     await new Promise((r) => setTimeout(r, 500));
     expect(linksIn(netns).has(tapOf(12))).toBe(false);
-    expect(vifd!.logs.some((l) => l.includes('huge.json') && l.includes('1048576-byte limit'))).toBe(true);
+    await vifd!.waitForLog(/^(?=.*huge\.json)(?=.*1048576-byte limit)/u);
     unlinkSync(join(dirs.desired, 'huge.json'));
   });
 

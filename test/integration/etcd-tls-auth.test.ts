@@ -125,7 +125,7 @@ describe('etcd over TLS', () => {
     writeFileSync(`${certFile}.new`, 'not a certificate\n');
     renameSync(`${certFile}.new`, certFile);
     await waitFor(() => summary()['etcdTlsFileFailures']! > failures, 15_000, 'unusable file counted');
-    expect(vifd!.logs.some((l) => l.includes('etcd TLS files unusable') && l.includes('no PEM certificate'))).toBe(true);
+    await vifd!.waitForLog(/^(?=.*etcd TLS files unusable)(?=.*no PEM certificate)/u);
     etcd.put(bindingKey(hostA, 3), bridgeBinding(3, bridge));
     await waitFor(() => phaseInEtcd(hostA, 3) === 'Ready', 20_000, 'binding 3 Ready with the last good certificate');
     expect(linksIn(netns).get(tapOf(1))?.ifindex).toBe(ifindex);

@@ -74,7 +74,7 @@ describe('a failing state filesystem', () => {
     await waitFor(async () => (await readiness(d.state)).state === 'not-ready', 10_000, 'not ready');
     expect(await readiness(d.state)).toMatchObject({ reason: expect.stringMatching(/state directory writes failing \(ENOSPC/u) });
     expect(readStatuses(d).has(portUuid(4))).toBe(false);
-    expect(vifd.logs.some((l) => l.includes('state directory write failed'))).toBe(true);
+    await vifd.waitForLog(/state directory write failed/u);
     await new Promise((r) => setTimeout(r, 1500)); // several retries while full
     expect(tempFiles(d.state)).toEqual([]);
     // Space again: what was pending lands by itself.
@@ -188,7 +188,7 @@ describe('parts of the host that stop answering', () => {
       }, 10_000, `repair ${i} after a monitor gap (resync is 600 s away)`);
       await waitFor(() => monitors().length === 1, 10_000, 'monitor back');
     }
-    expect(vifd.logs.some((l) => l.includes('netlink stream helper exited; restarting'))).toBe(true);
+    await vifd.waitForLog(/netlink stream helper exited; restarting/u);
     await vifd.stop();
     rmSync(d.state, { recursive: true, force: true });
   }, 60_000);
