@@ -26,6 +26,9 @@ export class ApiUnreachableError extends VifdError<'API_UNREACHABLE'> {
   }
 }
 
+/** A watch the server refused (an HTTP status), or a line of it that is not JSON. */
+export class ApiWatchError extends VifdError<'API_WATCH_REFUSED' | 'API_WATCH_BAD_LINE'> {}
+
 export class ApiClient {
   private readonly agent: Agent;
 
@@ -79,7 +82,7 @@ export class ApiClient {
     const done = new Promise<void>((resolve) => {
       const req = request(options, (res) => {
         if (res.statusCode !== 200) {
-          onError(new Error(`watch answered HTTP ${res.statusCode}`));
+          onError(new ApiWatchError('API_WATCH_REFUSED', `watch answered HTTP ${res.statusCode}`, { fields: { where: this.where(), status: res.statusCode } }));
           res.resume();
           res.on('end', resolve);
           return;
@@ -91,7 +94,7 @@ export class ApiClient {
           try {
             onEvent(JSON.parse(line) as WatchEvent);
           } catch (error) {
-            onError(error as Error);
+            onError(new ApiWatchError('API_WATCH_BAD_LINE', `watch sent a line that is not JSON: ${(error as Error).message}`, { cause: error, fields: { where: this.where(), bytes: line.length } }));
           }
         });
         res.on('close', resolve);
