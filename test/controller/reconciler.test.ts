@@ -158,6 +158,32 @@ describe('the reconciler on a model host', () => {
     await w.reconciler.stop();
   });
 
+  it('a shared bridge vifd made for a hypervisor-owned tap goes once that tap leaves it, not at a resync', async () => {
+    const w = world();
+    await w.reconciler.restore();
+    await w.reconciler.startResync();
+    const binding = bindingOf(b(0, { bridge: 1 }));
+    const owned = { ...binding, vif: { ...binding.vif, tapOwner: 'hypervisor' } } as typeof binding;
+    w.reconciler.desiredChanged(w.store.set('file:0', { ok: true, bindings: [owned] }));
+    await settle();
+    expect(w.host.kernel.links.get('brL1')?.alias).toBe('vifd:bridge');
+    // libvirt makes the tap and puts it in the bridge.
+    w.host.kernel.add({ name: tapOf(0), kind: 'tap', master: 'brL1', up: true });
+    w.reconciler.linksChanged([tapOf(0)]);
+    await settle();
+    expect(phase(w, 0)).toBe('Ready');
+    undesire(w, 0);
+    await settle(1_000);
+    expect(w.host.kernel.links.get(tapOf(0))?.master).toBe('brL1'); // the hypervisor's: left alone
+    expect(w.host.kernel.links.has('brL1')).toBe(true); // it still holds that tap
+    // The VM goes: libvirt deletes its tap.
+    w.host.kernel.links.delete(tapOf(0));
+    w.reconciler.linksChanged([tapOf(0)]);
+    await settle();
+    expect(w.host.kernel.links.has('brL1')).toBe(false);
+    await w.reconciler.stop();
+  });
+
   it('verifies after each round: a change the host undoes at once is Failed and retried, not Ready', async () => {
     const w = world();
     await w.reconciler.restore();
