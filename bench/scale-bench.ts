@@ -65,7 +65,7 @@ const head = [
     `bridge rows: N/20 bridges; run took ${((performance.now() - started) / 1000).toFixed(0)} s`,
   'cold: process start -> host converged (bridge: every tap marked, enslaved, up, from kernel events; hybrid: all N Ready); floor: one ip -force -batch (+ one ovs-vsctl transaction for hybrid)',
   'repair: kernel Deleted event -> tap back, marked, enslaved, up (ip monitor link); floor: one ip -batch recreating one tap, spawn included, p50',
-  'add: rename of one new file -> its status file Ready; spawns: vifd_host_commands_total delta per repair; forks<=: /proc/stat processes delta (whole machine, minus our own ip link del), least over the repairs',
+  'add: rename of one new file -> its status file Ready; floor: one ip -batch making its devices (+ one ovs-vsctl add-port for hybrid, which waits for ovs-vswitchd), p50; spawns: vifd_host_commands_total delta per repair; forks<=: /proc/stat processes delta (whole machine, minus our own ip link del), least over the repairs',
   'RSS: after convergence / at the end; resync CPU: utime+stime (+children) across one periodic resync, minus idle and our scrapes; idle: over the idle window, scaled',
 ].join('\n');
 const text = `${head}\n\n${table(rows, 30)}\n\ngoals:\n${goalLines(goals(rows))}\n\nnotes:\n${notes(rows)}\n`;

@@ -25,6 +25,8 @@ export function table(rows: readonly RowResult[], idleNorm: number): string {
     { head: 'floor', cell: (r) => fmt(r.floors.repairMs, 1) },
     { head: 'x', cell: (r) => fmt(ratio(repairP50(r), r.floors.repairMs), 2) },
     { head: 'add p50', cell: (r) => fmt(median(r.addMs), 1) },
+    { head: 'floor', cell: (r) => fmt(r.floors.addMs, 1) },
+    { head: 'x', cell: (r) => fmt(ratio(median(r.addMs), r.floors.addMs), 2) },
     { head: 'spawns/rep p50/max', cell: (r) => `${fmt(median(r.repairSpawns), 0)}/${fmt(maxOf(r.repairSpawns), 0)}` },
     { head: 'forks<=', cell: (r) => fmt(minOf(r.repairForks), 0) },
     { head: 'RSS MB', cell: (r) => `${fmt(r.rssConvergedMb, 0)}/${fmt(r.rssEndMb, 0)}` },

@@ -84,7 +84,7 @@ async function quiesce(socket: string, minMs = 300, maxMs = 5000): Promise<Scrap
 export async function runRow(spec: RowSpec, o: RowOptions): Promise<RowResult> {
   const tag = `${spec.kind === 'bridge' ? 'b' : 'o'}${spec.n}-${process.pid}`;
   progress(`${spec.label}: floors`);
-  const floors = measureFloors(spec, `scale-fl-${tag}`, o.repairs);
+  const floors = measureFloors(spec, `scale-fl-${tag}`, o.repairs, o.adds);
   const netns = `scale-${tag}`;
   const root = mkdtempSync(join(tmpdir(), `scale-${tag}-`));
   const desired = join(root, 'desired');

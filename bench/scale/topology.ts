@@ -47,36 +47,40 @@ function tapLines(spec: RowSpec, i: number): string[] {
   return [`tuntap add dev ${tap} mode tap`, `link set dev ${tap} group ${GROUP} alias vifd:port:${portOf(spec.kind, i)} address ${tapMac(i)} mtu 1450 master ${bridgeOf(spec, i)} up`];
 }
 
+/** One binding's devices, as vifd makes them: the tap (bridge rows); qbr, veth pair qvb/qvo and tap (hybrid, as bench/peer/floor.sh, with vifd's marks). */
+export function portLines(spec: RowSpec, i: number): string[] {
+  if (spec.kind === 'bridge') return tapLines(spec, i);
+  const [qbr, qvb, qvo] = [qbrOf(i), qvbOf(i), qvoOf(i)];
+  return [
+    `link add name ${qbr} group ${GROUP} type bridge forward_delay 0 stp_state 0`,
+    `link set dev ${qbr} alias vifd:port:${portOf('ovs', i)} addrgenmode none up`,
+    `link add ${qvb} mtu 1450 group ${GROUP} type veth peer name ${qvo} mtu 1450 group ${GROUP}`,
+    `link set dev ${qvb} master ${qbr} up`,
+    `link set dev ${qvo} up`,
+    ...tapLines(spec, i),
+  ];
+}
+
 /** Every device of the row, as one batch: what cold convergence has to do in the kernel. */
 export function coldLines(spec: RowSpec): string[] {
   const lines: string[] = [];
   if (spec.kind === 'bridge') {
     for (let b = 0; b < spec.bridges; b++) lines.push(`link add name scbr-${b} group ${GROUP} type bridge forward_delay 0 stp_state 0`, `link set dev scbr-${b} alias vifd:bridge addrgenmode none up`);
-    for (let i = 0; i < spec.n; i++) lines.push(...tapLines(spec, i));
-  } else {
-    // As bench/peer/floor.sh, with vifd's marks: per port a qbr, a veth pair qvb/qvo and the tap.
-    for (let i = 0; i < spec.n; i++) {
-      const [qbr, qvb, qvo] = [qbrOf(i), qvbOf(i), qvoOf(i)];
-      lines.push(
-        `link add name ${qbr} group ${GROUP} type bridge forward_delay 0 stp_state 0`,
-        `link set dev ${qbr} alias vifd:port:${portOf('ovs', i)} addrgenmode none up`,
-        `link add ${qvb} mtu 1450 group ${GROUP} type veth peer name ${qvo} mtu 1450 group ${GROUP}`,
-        `link set dev ${qvb} master ${qbr} up`,
-        `link set dev ${qvo} up`,
-        ...tapLines(spec, i),
-      );
-    }
   }
+  for (let i = 0; i < spec.n; i++) lines.push(...portLines(spec, i));
   return lines;
+}
+
+/** One hybrid port's qvo added to br-int with its external_ids (ovs-vsctl arguments, one transaction). */
+export function portVsctlArgs(i: number): string[] {
+  const port = portOf('ovs', i);
+  return ['--', '--may-exist', 'add-port', OVS_BRIDGE, qvoOf(i), '--', 'set', 'Interface', qvoOf(i), `external_ids:iface-id=${port}`, 'external_ids:iface-status=active', `external_ids:attached-mac=${macOf(i)}`, `external_ids:vm-uuid=${port}`];
 }
 
 /** The OVS side of the cold floor: every qvo as one ovs-vsctl transaction. */
 export function coldVsctlArgs(spec: RowSpec): string[] {
   const args: string[] = [];
-  for (let i = 0; i < spec.n; i++) {
-    const port = portOf('ovs', i);
-    args.push('--', '--may-exist', 'add-port', OVS_BRIDGE, qvoOf(i), '--', 'set', 'Interface', qvoOf(i), `external_ids:iface-id=${port}`, 'external_ids:iface-status=active', `external_ids:attached-mac=${macOf(i)}`, `external_ids:vm-uuid=${port}`);
-  }
+  for (let i = 0; i < spec.n; i++) args.push(...portVsctlArgs(i));
   return args;
 }
 
