@@ -30,6 +30,7 @@ const cmd = { uplink: 'eth1', command: ['vdptool', '-t'], exitCode: 1, stderr: '
 /** One instance of each concrete class, built as its callers build it. */
 const EXAMPLES: Error[] = [
   new apiClient.ApiUnreachableError('unix:/run/vifd.sock', new Error('ENOENT')),
+  new apiClient.ApiWatchError('API_WATCH_REFUSED', 'watch answered HTTP 410', { fields: { where: 'unix:/run/vifd.sock', status: 410 } }),
   new apiErrors.InvalidRequestError([{ path: 'mac', message: 'required' }]),
   new apiErrors.UnauthorizedError(),
   new apiErrors.NotFoundError('no binding x'),
