@@ -19,10 +19,13 @@ export class ResyncTracker {
     private readonly resyncMs: number,
     first: Scrape,
     at: number,
+    /** A resync timed elsewhere (the bench's own resync measurement), as `last` below. */
+    seen?: { lo: number; hi: number },
   ) {
     if (Number.isNaN(first.resyncs)) throw new Error('vifd_resyncs_total is not in /metrics: the bench needs it to keep samples out of the periodic resyncs');
     this.count = first.resyncs;
     this.lastAt = at;
+    if (seen) this.last = { lo: seen.lo, hi: seen.hi };
   }
 
   /** Takes in a scrape made at `at`; true if a resync was counted since the previous one. */
@@ -34,17 +37,6 @@ export class ResyncTracker {
     }
     this.lastAt = at;
     return changed;
-  }
-
-  /** Anchors on a resync timed elsewhere (the bench's own resync measurement). */
-  anchor(lo: number, hi: number, s: Scrape, at: number): void {
-    this.last = { lo, hi };
-    this.count = s.resyncs;
-    this.lastAt = at;
-  }
-
-  get resyncs(): number {
-    return this.count;
   }
 
   /** From the earliest start of the next resync to the latest moment it is done; undefined before one was seen. */

@@ -237,9 +237,8 @@ export async function runRow(spec: RowSpec, o: RowOptions): Promise<RowResult> {
     // the bench's scrapes and keeps the samples out of the next resync's time.
     // A sample during which the counter moved is taken again.
     const resyncWall = seen ? seen.done - seen.lo + 1000 : Math.max(5000, rawResync.wallMs);
-    const tracker = new ResyncTracker(P, resyncWall, await scrape(d.socket), performance.now());
-    if (seen) tracker.anchor(seen.lo, seen.hi, await scrape(d.socket), performance.now());
-    else notes.push('the measured resync was not seen: later samples are kept out of resyncs by the counter alone');
+    const tracker = new ResyncTracker(P, resyncWall, await scrape(d.socket), performance.now(), seen);
+    if (!seen) notes.push('the measured resync was not seen: later samples are kept out of resyncs by the counter alone');
     let lateResyncs = 0;
     /** Before a sample that may take `ms`: wait until the next resync is not due
      * within it (if it is, until it has run and the daemon is quiet again);

@@ -46,6 +46,12 @@ export class LinkActionError extends VifdError<'LINK_ACTION_FAILED' | 'LINK_ACTI
   }
 }
 
+/** ip's words for a device that is not there: its own check ("Cannot find
+ * device "X"") or the kernel's ENODEV ("No such device"). */
+export function isNoSuchDeviceMessage(message: string): boolean {
+  return /Cannot find device|No such device/u.test(message);
+}
+
 /** Errors that a retry can cure (a race with another change, a device not yet
  * there) versus the kernel refusing the request itself (bad MTU, bad mode). */
 export function isRetryableIpMessage(message: string): boolean {

@@ -6,17 +6,16 @@
 // now, recreates the device and decides the status. Reporting Failed for that
 // moment flapped a binding Ready → Failed → Ready on one tap delete in three
 // (and its status write, with its syncfs, delayed the repair). Pure.
+import { isNoSuchDeviceMessage, LinkActionError } from '../errors/host-errors.js';
 import type { LinkSnapshot } from '../observed/links.js';
 
 /** The device a "no such device" failure names, if that is what it is. */
 export function missingDeviceOf(error: Error): string | undefined {
-  const reason = (error as { reason?: unknown }).reason;
-  const text = typeof reason === 'string' ? reason : error.message;
+  const text = error instanceof LinkActionError ? error.reason : error.message;
   const quoted = /Cannot find device "([^"]+)"/u.exec(text);
   if (quoted) return quoted[1];
-  if (!/No such device/u.test(text)) return undefined;
-  const line = (error as { line?: unknown }).line;
-  return typeof line === 'string' ? /(?:^|\s)dev (\S+)/u.exec(line)?.[1] : undefined;
+  if (!isNoSuchDeviceMessage(text) || !(error instanceof LinkActionError)) return undefined;
+  return /(?:^|\s)dev (\S+)/u.exec(error.line)?.[1];
 }
 
 /** Every failure says a device is missing, and the host after the round has

@@ -15,7 +15,7 @@
 // that create something and set something up (every creating round), about
 // the cost of one spawn (~3 ms, bench/spawn-guard-bench.ts); other rounds
 // still run one batch.
-import type { LinkActionError } from '../../errors/host-errors.js';
+import { isNoSuchDeviceMessage, type LinkActionError } from '../../errors/host-errors.js';
 import type { LinkAction } from '../../model/actions.js';
 import type { WorkKey } from '../../model/work-key.js';
 import type { OwnershipConfig } from '../../model/ownership.js';
@@ -42,7 +42,7 @@ export interface ActuationResult {
 
 const isHarmless = (error: LinkActionError) =>
   // Deleting the doomed group fails harmlessly when nothing is left in it.
-  /^link del group /u.test(error.line) && /Cannot find device|No such device/u.test(error.message);
+  /^link del group /u.test(error.line) && isNoSuchDeviceMessage(error.message);
 
 export async function applyLinkActions(runner: LinkBatchRunner, actions: readonly LinkAction[], ownership: OwnershipConfig): Promise<ActuationResult> {
   const batch = renderIpBatch(actions, ownership);
